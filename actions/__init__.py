@@ -1,0 +1,6 @@
+"""The Rasa SDK action server: turns slots into calls to the core and the core's answers into words.
+
+It holds no state and no business rule. Every call to the core carries a short-lived service token
+that the core scopes to the conversation's customer, so no slot or sender id can reach another
+customer's accounts.
+"""

@@ -1,0 +1,45 @@
+"""check_balance: each account's name with its balance (and available, when a hold reduces it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.core_client import CoreClient, CoreError, CoreUnavailable
+from actions.formatting import money
+
+ACCOUNT_WORDS = {"checking": "checking", "savings": "savings", "credit": "credit"}
+
+
+def balance_lines(accounts: list[dict[str, Any]], only_type: str | None) -> list[str]:
+    chosen = [a for a in accounts if only_type is None or a.get("type") == only_type] or accounts
+    lines = []
+    for a in chosen:
+        line = f"{a['name']}: {money(a['balance'], a['currency'])}"
+        if a.get("available") not in (None, a["balance"]):
+            line += f" ({money(a['available'], a['currency'])} available)"
+        lines.append(line)
+    return lines
+
+
+class ActionCheckBalance(Action):
+    def name(self) -> str:
+        return "action_check_balance"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        wanted = ACCOUNT_WORDS.get(str(tracker.get_slot("account") or "").lower())
+        try:
+            accounts = await CoreClient(tracker.sender_id).accounts()
+        except (CoreUnavailable, CoreError):
+            dispatcher.utter_message(response="utter_core_unavailable")
+            return []
+        if not accounts:
+            dispatcher.utter_message(text="You don't have any accounts with us yet.")
+            return []
+        lines = balance_lines(accounts, wanted)
+        intro = "Here is your balance:" if len(lines) == 1 else "Here are your balances:"
+        dispatcher.utter_message(text="\n".join([intro, *lines]))
+        return []

@@ -1,0 +1,77 @@
+"""HTTP client for the core, acting for one conversation's customer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from actions.settings import ActionSettings, load
+
+TOKEN_REUSE_SECONDS = 120  # tokens live 5 minutes; renew well before
+
+
+class CoreUnavailable(Exception):
+    """The core did not answer, or answered with a server error: tell the customer to retry."""
+
+
+@dataclass
+class CoreError(Exception):
+    """The core refused the request with a problem+json body the action can explain."""
+
+    status: int
+    code: str
+    title: str
+    body: dict[str, Any]
+
+
+_tokens: dict[str, tuple[str, float]] = {}
+
+
+class CoreClient:
+    def __init__(self, conversation_id: str, settings: ActionSettings | None = None) -> None:
+        self.conversation_id = conversation_id
+        self.settings = settings or load()
+
+    async def _fetch_token(self, client: httpx.AsyncClient) -> str:
+        cached = _tokens.get(self.conversation_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        response = await client.post("/v1/auth/service-token", json={
+            "client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
+            "conversation_id": self.conversation_id})
+        body = self._checked(response)
+        token = body["access_token"]
+        if len(_tokens) > 10_000:  # bounded: conversations come and go
+            _tokens.clear()
+        _tokens[self.conversation_id] = (token, time.monotonic() + TOKEN_REUSE_SECONDS)
+        return token
+
+    @staticmethod
+    def _checked(response: httpx.Response) -> Any:
+        if response.status_code >= 500:
+            raise CoreUnavailable(f"core answered {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise CoreError(response.status_code, str(body.get("code", "error")), str(body.get("title", "")), body)
+        return response.json()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with httpx.AsyncClient(base_url=self.settings.core_url,
+                                         timeout=self.settings.timeout_seconds) as client:
+                token = await self._fetch_token(client)
+                headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+                response = await client.request(method, path, headers=headers, **kwargs)
+                return self._checked(response)
+        except httpx.HTTPError as exc:
+            raise CoreUnavailable(type(exc).__name__) from exc
+
+    async def accounts(self) -> list[dict[str, Any]]:
+        body = await self.request("GET", "/v1/accounts")
+        return body if isinstance(body, list) else body.get("items", [])

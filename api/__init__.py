@@ -1,0 +1,1 @@
+"""The FastAPI core: the public door of the banking assistant platform."""

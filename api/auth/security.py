@@ -1,0 +1,99 @@
+"""Password hashing (argon2id) and JWT issue/verify (PyJWT). No HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from api.config import Settings
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of "no such user" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash("no-such-user-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired, tampered with or of the wrong issuer/audience."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. For the action server (`service`), `acting_for` is the conversation's customer."""
+
+    subject: str
+    username: str
+    roles: frozenset[str]
+    acting_for: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return "service" in self.roles
+
+    @property
+    def customer_id(self) -> uuid.UUID | None:
+        """The customer whose data this principal may touch, or None when it is not customer-scoped."""
+        if self.is_service:
+            return self.acting_for
+        if "customer" in self.roles:
+            return uuid.UUID(self.subject)
+        return None
+
+
+def issue_token(settings: Settings, *, subject: str, username: str, roles: list[str], minutes: int,
+                acting_for: uuid.UUID | None = None, conversation_id: uuid.UUID | None = None) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": subject, "iat": now,
+        "nbf": now, "exp": now + timedelta(minutes=minutes), "jti": uuid.uuid4().hex,
+        "preferred_username": username, "roles": sorted(roles),
+    }
+    if acting_for is not None:
+        claims["act_for"] = str(acting_for)
+    if conversation_id is not None:
+        claims["cnv"] = str(conversation_id)
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True)
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    try:
+        if settings.jwt_jwks_url:
+            key: Any = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            algorithms = ["RS256", "ES256"]
+        else:
+            key, algorithms = settings.jwt_secret, [settings.jwt_algorithm]
+        # An explicit algorithm list refuses `alg: none` and algorithm-confusion tokens.
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.jwt_audience,
+                            issuer=settings.jwt_issuer, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise InvalidToken("roles claim malformed")
+        acting_for = uuid.UUID(claims["act_for"]) if claims.get("act_for") else None
+        conversation_id = uuid.UUID(claims["cnv"]) if claims.get("cnv") else None
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    return Principal(subject=str(claims["sub"]), username=str(claims.get("preferred_username", "")),
+                     roles=frozenset(roles), acting_for=acting_for, conversation_id=conversation_id)

@@ -1,0 +1,38 @@
+"""Chat: bind the conversation to the signed-in customer, relay to Rasa, return the bot's messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from api.chat import rasa_client
+from api.config import Settings
+from api.conversations.models import Conversation
+from api.problems import Problem
+
+
+def conversation_for(session: Session, customer_id: uuid.UUID, conversation_id: uuid.UUID | None,
+                     channel: str = "web") -> Conversation:
+    """The customer's conversation; the core chooses ids, so a client can never address another's."""
+    if conversation_id is not None:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.customer_id != customer_id:
+            raise Problem(404, "conversation_not_found", "No such conversation")
+        return conversation
+    conversation = Conversation(id=uuid.uuid4(), customer_id=customer_id, channel=channel)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def send_message(settings: Settings, session: Session, customer_id: uuid.UUID, conversation_id: uuid.UUID | None,
+                 text: str) -> tuple[Conversation, list[rasa_client.BotMessage]]:
+    conversation = conversation_for(session, customer_id, conversation_id)
+    conversation.last_message_at = datetime.now(UTC)
+    # Commit before Rasa runs: the action server asks the core for a token for this conversation.
+    session.commit()
+    messages = rasa_client.send(settings.rasa_url, settings.rasa_timeout_seconds, conversation.id, text,
+                                metadata={"channel": conversation.channel})
+    return conversation, messages

@@ -1,0 +1,52 @@
+"""/v1/chat/messages: the customer's door to the assistant."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, field_validator
+
+from api.chat import service
+from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.problems import Problem
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+
+class ChatIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    conversation_id: uuid.UUID | None = None
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be blank")
+        return value
+
+
+class ButtonOut(BaseModel):
+    title: str
+    payload: str
+
+
+class MessageOut(BaseModel):
+    text: str | None
+    buttons: list[ButtonOut] = []
+
+
+class ChatOut(BaseModel):
+    conversation_id: uuid.UUID
+    messages: list[MessageOut]
+
+
+@router.post("/chat/messages", response_model=ChatOut)
+def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep) -> ChatOut:
+    if "customer" not in principal.roles:
+        raise Problem(403, "customer_only", "Only customers chat with the assistant")
+    customer_id = principal.customer_id
+    assert customer_id is not None
+    conversation, messages = service.send_message(settings, session, customer_id, body.conversation_id, body.text)
+    return ChatOut(conversation_id=conversation.id,
+                   messages=[MessageOut(text=m.text, buttons=[ButtonOut(**b) for b in m.buttons]) for m in messages])

@@ -1,0 +1,50 @@
+"""Settings for the core, read from the environment (12-factor), with local defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Turn a libpq URL (postgresql://...) into SQLAlchemy's psycopg 3 dialect URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme of {url.split(':', 1)[0]!r}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", env_file=None, extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/bankbot"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 30.0
+
+    # JWT: issuer, audience and keys come from settings so a real identity provider can replace ours.
+    jwt_issuer: str = "bankbot-core"
+    jwt_audience: str = "bankbot"
+    jwt_secret: str = Field(default="dev-only-change-me-0123456789abcdef", min_length=32)
+    jwt_algorithm: str = "HS256"
+    jwt_jwks_url: str | None = None
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    service_token_minutes: int = Field(default=5, ge=1, le=60)
+
+    # The action server's own credential: it signs in as a `service` principal.
+    service_client_id: str = "action-server"
+    service_client_secret: str = Field(default="dev-only-action-server-secret", min_length=16)
+
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    chat_text_max_chars: int = Field(default=2000, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

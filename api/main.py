@@ -1,0 +1,33 @@
+"""The core's ASGI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import make_asgi_app
+
+from api import problems
+from api.accounts.views import router as accounts_router
+from api.auth.views import router as auth_router
+from api.chat.views import router as chat_router
+from api.config import get_settings
+from api.health.views import router as health_router
+from api.logging_setup import configure
+from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.web.views import router as web_router
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure(settings.log_level)
+    app = FastAPI(title="Bankbot core", version="0.1.0",
+                  description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
+    problems.install(app)
+    for router in (health_router, auth_router, accounts_router, chat_router, web_router):
+        app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+app = create_app()

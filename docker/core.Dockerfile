@@ -1,0 +1,17 @@
+# The FastAPI core (and its one-shot setup job: migrations + demo data).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+COPY requirements/core.txt requirements/core.txt
+RUN pip install --no-cache-dir -r requirements/core.txt
+COPY alembic.ini ./
+COPY api api
+COPY ledger ledger
+COPY migrations migrations
+COPY data data
+COPY scripts scripts
+RUN useradd --system --uid 10001 bankbot
+USER bankbot
+EXPOSE 8000
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log"]

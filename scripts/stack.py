@@ -1,0 +1,212 @@
+"""Start, check and stop the project's processes (core, action server, Rasa) as one named stack.
+
+    python -m scripts.stack up   [--name dev] [--model PATH]   # idempotent: running services are kept
+    python -m scripts.stack down [--name dev]                  # stops exactly what `up` started
+    python -m scripts.stack status [--name dev]
+
+Pids live in var/run/<name>/, logs in var/log/. Stdlib only: it runs before any venv is trusted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+HEALTH_TIMEOUT_SECONDS = 240  # Rasa loads TensorFlow and the model: slow on 2 cores
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    argv: list[str]
+    health_path: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.health_path}"
+
+
+def services(args: argparse.Namespace) -> list[Service]:
+    redis = urlsplit(args.redis_url)
+    core_url = f"http://127.0.0.1:{args.core_port}"
+    common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
+              "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    return [
+        Service("core", args.core_port,
+                [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
+                 str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
+                "/healthz", {**common, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
+                             "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
+        Service("actions", args.actions_port,
+                [str(ROOT / ".venv-bot/bin/rasa"), "run", "actions", "--actions", "actions", "--port",
+                 str(args.actions_port)],
+                "/health", {**common, "CORE_URL": core_url}),
+        Service("rasa", args.rasa_port,
+                [str(ROOT / ".venv-bot/bin/rasa"), "run", "--model", str(args.model), "--endpoints",
+                 str(ROOT / "bot/endpoints.yml"), "--credentials", str(ROOT / "bot/credentials.yml"),
+                 "--interface", "127.0.0.1", "--port", str(args.rasa_port)],
+                "/webhooks/rest/",
+                {**common, "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
+                 "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
+                 "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
+    ]
+
+
+def pidfile(stack: str, service: str) -> Path:
+    return VAR / "run" / stack / f"{service}.pid"
+
+
+def running_pid(stack: str, service: Service) -> int | None:
+    """The pid we started for this service, if that process still runs the same command."""
+    path = pidfile(stack, service.name)
+    try:
+        pid = int(path.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        path.unlink(missing_ok=True)
+        return None
+    if service.argv[0].encode() not in cmdline and Path(service.argv[0]).name.encode() not in b" ".join(cmdline):
+        path.unlink(missing_ok=True)  # the pid was reused by something else
+        return None
+    return pid
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback health URL
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def log_path(stack: str, service: str) -> Path:
+    return VAR / "log" / (f"{service}.log" if stack == "dev" else f"{stack}-{service}.log")
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+
+def start(stack: str, service: Service) -> int:
+    (VAR / "log").mkdir(parents=True, exist_ok=True)
+    pidfile(stack, service.name).parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path(stack, service.name), "ab")  # noqa: SIM115 - handed to the child
+    env = {**os.environ, **service.env}
+    process = subprocess.Popen(service.argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    pidfile(stack, service.name).write_text(str(process.pid))
+    return process.pid
+
+
+def wait_healthy(stack: str, service: Service, pid: int, deadline: float) -> None:
+    log = log_path(stack, service.name)
+    while time.monotonic() < deadline:
+        if healthy(service.health_url):
+            return
+        try:
+            os.kill(pid, 0)
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = 0
+        except ProcessLookupError:
+            done = pid
+        if done == pid:
+            sys.exit(f"{service.name} exited during start-up; last lines of {log}:\n{log_tail(log)}")
+        time.sleep(0.5)
+    sys.exit(f"{service.name} not healthy at {service.health_url} after {HEALTH_TIMEOUT_SECONDS}s; "
+             f"see {log}:\n{log_tail(log)}")
+
+
+def up(args: argparse.Namespace) -> None:
+    todo: list[tuple[Service, int]] = []
+    for service in services(args):
+        pid = running_pid(args.name, service)
+        if pid is not None:
+            print(f"{service.name:8} already running (pid {pid}) on port {service.port}")
+            continue
+        if port_in_use(service.port):
+            sys.exit(f"port {service.port} is taken by another process, so {service.name} cannot start.\n"
+                     f"Find it with:  ss -ltnp 'sport = :{service.port}'  and stop it, or run `make down`.")
+        pid = start(args.name, service)
+        print(f"{service.name:8} starting (pid {pid}) on port {service.port}, "
+              f"log {log_path(args.name, service.name).relative_to(ROOT)}")
+        todo.append((service, pid))
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    for service, pid in todo:
+        wait_healthy(args.name, service, pid, deadline)
+        print(f"{service.name:8} healthy at {service.health_url}")
+
+
+def stop_pid(pid: int, name: str) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            print(f"{name:8} stopped")
+            return
+        time.sleep(0.2)
+    os.killpg(pid, signal.SIGKILL)
+    print(f"{name:8} killed after 15 s")
+
+
+def down(args: argparse.Namespace) -> None:
+    for service in reversed(services(args)):
+        pid = running_pid(args.name, service)
+        if pid is None:
+            print(f"{service.name:8} not running")
+            continue
+        stop_pid(pid, service.name)
+        pidfile(args.name, service.name).unlink(missing_ok=True)
+
+
+def status(args: argparse.Namespace) -> None:
+    for service in services(args):
+        pid = running_pid(args.name, service)
+        state = "down" if pid is None else ("healthy" if healthy(service.health_url) else "unhealthy")
+        print(f"{service.name:8} {state:9} port {service.port}" + (f" pid {pid}" if pid else ""))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("--name", default="dev")
+    parser.add_argument("--core-port", type=int, default=8000)
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument("--core-workers", type=int, default=int(os.environ.get("CORE_WORKERS", "2")))
+    parser.add_argument("--database-url", default=os.environ.get(
+        "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bankbot"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--redis-tracker-db", type=int, default=1)
+    parser.add_argument("--model", default=str(VAR / "models" / "current.tar.gz"))
+    args = parser.parse_args(argv)
+    {"up": up, "down": down, "status": status}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make test: lint, train the model if its inputs changed, then every suite against the real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD"
+PY=.venv/bin/python
+started=$(date +%s)
+
+$PY -m scripts.preflight
+.venv/bin/ruff check .
+$PY -m scripts.train >/dev/null
+if [ -d bot/tests_components ]; then
+  PYTHONPATH="$PWD:$PWD/bot" .venv-bot/bin/python -m pytest bot/tests_components -q -p no:cacheprovider
+fi
+$PY -m pytest -q "$@"
+echo "make test took $(( $(date +%s) - started )) s"

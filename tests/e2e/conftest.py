@@ -1,0 +1,61 @@
+"""The real stack for end-to-end tests: core, action server and Rasa as separate processes.
+
+It runs on its own ports (18000, 15055, 15005) against its own seeded database and Redis db, so it
+never disturbs a `make up` stack. The model is the one `scripts.train` built (make test trains first).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from api.config import REPO_ROOT
+from tests.dbutil import temporary_database
+from tests.factories import seed_demo
+
+MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
+PORTS = {"core": 18000, "rasa": 15005, "actions": 15055}
+
+
+@dataclass(frozen=True)
+class Stack:
+    core_url: str
+    database_url: str
+
+    def login(self, username: str) -> dict[str, str]:
+        response = httpx.post(f"{self.core_url}/v1/auth/token",
+                              data={"username": username, "password": "demo-password"}, timeout=30)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def chat(self, headers: dict[str, str], text: str, conversation_id: str | None = None) -> dict:
+        body = {"text": text, **({"conversation_id": conversation_id} if conversation_id else {})}
+        response = httpx.post(f"{self.core_url}/v1/chat/messages", json=body, headers=headers, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def _stack(command: str, database_url: str) -> None:
+    argv = [sys.executable, "-m", "scripts.stack", command, "--name", "e2e", "--core-port", str(PORTS["core"]),
+            "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
+            "--database-url", database_url, "--redis-tracker-db", "2", "--model", str(MODEL), "--core-workers", "2"]
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=os.environ.copy())
+    assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    assert MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does it first)"
+    with temporary_database(prefix="bankbot_e2e") as url:
+        seed_demo(url)
+        try:
+            _stack("up", url)
+            yield Stack(core_url=f"http://127.0.0.1:{PORTS['core']}", database_url=url)
+        finally:
+            _stack("down", url)
