@@ -75,3 +75,43 @@ class CoreClient:
     async def accounts(self) -> list[dict[str, Any]]:
         body = await self.request("GET", "/v1/accounts")
         return body if isinstance(body, list) else body.get("items", [])
+
+    # --- typed calls (the core's /v1 contract) ------------------------------------------------
+    async def me(self) -> dict[str, Any]:
+        return await self.request("GET", "/v1/me")
+
+    async def cards(self) -> list[dict[str, Any]]:
+        return await self.request("GET", "/v1/cards")
+
+    async def set_card_frozen(self, card_id: str, frozen: bool) -> dict[str, Any]:
+        return await self.request("POST", f"/v1/cards/{card_id}/{'freeze' if frozen else 'unfreeze'}")
+
+    async def authorizations(self, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        return await self.request("GET", "/v1/authorizations", params=params)
+
+    async def transfers(self, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        return await self.request("GET", "/v1/transfers", params=params)
+
+    async def create_transfer(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return await self.request("POST", "/v1/transfers", json=body, headers={"Idempotency-Key": idempotency_key})
+
+    async def payees(self) -> list[dict[str, Any]]:
+        return await self.request("GET", "/v1/payees")
+
+    async def spending(self, **params: Any) -> dict[str, Any]:
+        query = {("from" if k == "start" else "to" if k == "end" else k): v for k, v in params.items()
+                 if v is not None}
+        return await self.request("GET", "/v1/insights/spending", params=query)
+
+    async def transactions(self, **params: Any) -> dict[str, Any]:
+        query = {("from" if k == "start" else "to" if k == "end" else k): v for k, v in params.items()
+                 if v is not None}
+        return await self.request("GET", "/v1/transactions", params=query)
+
+    async def kyc(self) -> dict[str, Any]:
+        return await self.request("GET", "/v1/kyc")
+
+    async def report_fraud(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.request("POST", "/v1/fraud-reports", json=body)

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     service_client_id: str = "action-server"
     service_client_secret: str = Field(default="dev-only-action-server-secret", min_length=16)
 
+    # Provider webhooks are HMAC-SHA256 signed over "<timestamp>.<body>"; older than the tolerance is refused.
+    kyc_webhook_secret: str = Field(default="dev-only-kyc-webhook-secret", min_length=16)
+    webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
+
+    # Money movement limits (minor units of the account's currency) and the idempotency window.
+    transfer_max_minor: int = Field(default=1_000_000, ge=1)  # 10,000.00 per transfer
+    transfer_daily_max_minor: int = Field(default=2_500_000, ge=1)  # 25,000.00 per customer per day
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+
+    # Rate limits ("limits" library notation), counted in Redis so every worker shares them.
+    login_rate_limit: str = "10/minute"
+    money_rate_limit: str = "30/minute"
+
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     chat_text_max_chars: int = Field(default=2000, ge=1)

@@ -23,7 +23,7 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "unauthorized", "A bearer token is required", headers=None)
+        raise Problem(401, "unauthorized", "A bearer token is required", headers=_UNAUTHORIZED)
     return token.strip()
 
 
@@ -31,7 +31,7 @@ def current_principal(request: Request, settings: SettingsDep) -> Principal:
     try:
         return decode_token(settings, _bearer(request))
     except InvalidToken as exc:
-        raise Problem(401, "invalid_token", "The bearer token is not valid") from exc
+        raise Problem(401, "invalid_token", "The bearer token is not valid", headers=_UNAUTHORIZED) from exc
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

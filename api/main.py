@@ -8,11 +8,16 @@ from prometheus_client import make_asgi_app
 from api import problems
 from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
+from api.cards.views import router as cards_router
 from api.chat.views import router as chat_router
 from api.config import get_settings
+from api.fraud.views import router as fraud_router
 from api.health.views import router as health_router
+from api.insights.views import router as insights_router
+from api.kyc.views import router as kyc_router
 from api.logging_setup import configure
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.transfers.views import router as transfers_router
 from api.web.views import router as web_router
 
 
@@ -22,7 +27,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Bankbot core", version="0.1.0",
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
-    for router in (health_router, auth_router, accounts_router, chat_router, web_router):
+    for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,
+                   insights_router, kyc_router, chat_router, web_router):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -19,10 +19,12 @@ log = structlog.get_logger(__name__)
 class Problem(Exception):
     """An error the client can act on. `code` is machine-readable and also the last part of `type`."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, title: str, detail: str | None = None, *,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         assert 400 <= status <= 599, status
         super().__init__(title)
         self.status, self.code, self.title, self.detail, self.extra = status, code, title, detail, extra
+        self.headers = headers
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"type": PROBLEM_BASE + self.code, "title": self.title, "status": self.status,
@@ -56,7 +58,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc, request)
+        return problem_response(exc, request, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,9 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 import ledger
 from api.auth.security import hash_password
+from api.bank_accounts import bank_account
 from api.config import get_settings
 from data.merchants import BY_NAME, MERCHANTS, Merchant
 
@@ -45,6 +47,11 @@ class Person:
     currency: str = "EUR"
     salary: int = 0  # monthly, minor units
     opening: int = 0
+
+    @property
+    def spend_scale(self) -> float:
+        # Card spending scales with salary, so that nobody runs dry by design (declines stay rare).
+        return min(1.0, self.salary / 385000)
 
 
 DEMO_PEOPLE = (
@@ -83,7 +90,7 @@ def _at(day: date, rng: random.Random, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def _card(day: date, rng: random.Random, tz: ZoneInfo, merchant: Merchant) -> Posting:
+def _card_payment(day: date, rng: random.Random, tz: ZoneInfo, merchant: Merchant) -> Posting:
     amount = merchant.low if merchant.low == merchant.high else rng.randint(merchant.low, merchant.high)
     return Posting(_at(day, rng, tz), "checking", "settlement", amount, "card_payment", merchant.name, merchant)
 
@@ -107,7 +114,7 @@ def history(person: Person, today: date) -> list[Posting]:
     for offset in range(HISTORY_DAYS):
         day = start + timedelta(days=offset)
         for name in MONTHLY.get(day.day, ()):
-            postings.append(_card(day, rng, tz, BY_NAME[name]))
+            postings.append(_card_payment(day, rng, tz, BY_NAME[name]))
         if day.day == 25:
             postings.append(Posting(_at(day, rng, tz), "funding", "checking", person.salary, "salary",
                                     "Salary"))
@@ -115,20 +122,14 @@ def history(person: Person, today: date) -> list[Posting]:
             postings.append(Posting(_at(day, rng, tz), "checking", "savings", 20000, "internal_transfer",
                                     "Monthly savings"))
         for category, chance in DAILY:
-            if rng.random() < chance:
-                postings.append(_card(day, rng, tz, rng.choice(by_category[category])))
+            if rng.random() < chance * person.spend_scale:
+                postings.append(_card_payment(day, rng, tz, rng.choice(by_category[category])))
     postings.sort(key=lambda p: p.when)
     return postings
 
 
 def _bank_accounts(conn: psycopg.Connection, currency: str) -> dict[str, uuid.UUID]:
-    funding = ledger.open_account(conn, owner_id=None, name=f"Bank funding {currency}", kind="bank_funding",
-                                  currency=currency, allow_negative=True,
-                                  account_id=stable_id("bank", "funding", currency))
-    settlement = ledger.open_account(conn, owner_id=None, name=f"Card settlement {currency}",
-                                     kind="merchant_settlement", currency=currency, allow_negative=False,
-                                     account_id=stable_id("bank", "settlement", currency))
-    return {"funding": funding.id, "settlement": settlement.id}
+    return {role: bank_account(conn, role, currency).id for role in ("funding", "settlement", "clearing")}
 
 
 def _insert_user(conn: psycopg.Connection, person: Person, password_hash: str) -> tuple[uuid.UUID, bool]:
@@ -141,8 +142,112 @@ def _insert_user(conn: psycopg.Connection, person: Person, password_hash: str) -
     return user_id, row is not None
 
 
+def iban_ie(account_digits: str) -> str:
+    """A checksum-valid Irish IBAN for demo payees (bank code BOFI, sort code 900017)."""
+    bban = f"BOFI900017{account_digits:0>8}"
+    digits = "".join(str(int(c, 36)) for c in bban + "IE00")
+    return f"IE{98 - int(digits) % 97:02d}{bban}"
+
+
+PAYEES = (("Mary Martin", "12345678"), ("Greenfield Lettings", "87654321"), ("Tom Hardy", "11223344"))
+DECLINES = (("Amazon", "insufficient_funds"), ("Ryanair", "limit_exceeded"), ("Zara", "card_frozen"),
+            ("ATM Withdrawal", "incorrect_pin"), ("Shell", "expired_card"), ("Amazon", "suspected_fraud"))
+
+
+def _open_card(conn: psycopg.Connection, person: Person, user_id: uuid.UUID, account_id: uuid.UUID,
+          today: date) -> uuid.UUID:
+    rng = random.Random(f"card:{person.username}")
+    card_id = stable_id("card", person.username)
+    last4 = "4821" if person.username == "alice" else f"{rng.randrange(10000):04d}"
+    delivered = datetime.combine(today - timedelta(days=200), time(11), UTC)
+    conn.execute("""INSERT INTO cards (id, customer_id, account_id, last4, brand, kind, status, expires_month,
+                    expires_year, shipped_at, delivered_at) VALUES (%s, %s, %s, %s, 'visa', 'physical', 'active',
+                    %s, %s, %s, %s)""",
+                 (card_id, user_id, account_id, last4, today.month, today.year + 3, delivered - timedelta(days=4),
+                  delivered))
+    return card_id
+
+
+def _post(conn: psycopg.Connection, transaction_id: uuid.UUID, p: Posting, accounts: dict[str, uuid.UUID],
+          currency: str) -> bool:
+    """Post one history item; False when the ledger declines it for want of funds."""
+    try:
+        with conn.transaction():
+            ledger.post_transfer(
+                conn, transaction_id=transaction_id, from_account_id=accounts[p.source],
+                to_account_id=accounts[p.target], amount=p.amount, currency=currency, kind=p.kind,
+                reference=p.description, category=p.merchant.category if p.merchant else (
+                    "income" if p.kind in ("salary", "deposit") else "transfers"),
+                merchant=p.merchant.name if p.merchant else None,
+                metadata={"mcc": p.merchant.mcc} if p.merchant else {}, effective_at=p.when)
+        return True
+    except ledger.InsufficientFunds:
+        return False
+
+
+def _history(conn: psycopg.Connection, person: Person, user_id: uuid.UUID, card_id: uuid.UUID,
+             accounts: dict[str, uuid.UUID], today: date) -> None:
+    authorizations, transfers = [], []
+    for n, p in enumerate(history(person, today)):
+        transaction_id = stable_id("txn", person.username, n)
+        posted = _post(conn, transaction_id, p, accounts, person.currency)
+        if p.merchant is not None:
+            authorizations.append((stable_id("auth", person.username, n), card_id, p.merchant.name,
+                                   p.merchant.category, p.merchant.mcc, p.amount, person.currency,
+                                   "approved" if posted else "declined", None if posted else "insufficient_funds",
+                                   transaction_id if posted else None, p.when))
+        elif p.kind == "internal_transfer" and posted:
+            transfers.append((stable_id("transfer", person.username, n), user_id, accounts["checking"],
+                              accounts["savings"], None, p.amount, person.currency, p.description, "completed",
+                              None, transaction_id, p.when, p.when))
+    rng = random.Random(f"declines:{person.username}")
+    for n, (merchant, reason) in enumerate(DECLINES):
+        when = datetime.combine(today - timedelta(days=1 + 45 * n), time(rng.randint(8, 20), 15), UTC)
+        m = BY_NAME[merchant]
+        authorizations.append((stable_id("decline", person.username, n), card_id, m.name, m.category, m.mcc,
+                               rng.randint(m.low, m.high), person.currency, "declined", reason, None, when))
+    with conn.cursor() as cur:
+        cur.executemany("""INSERT INTO card_authorizations (id, card_id, merchant, category, mcc, amount, currency,
+                           status, decline_reason, ledger_transaction_id, created_at)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""", authorizations)
+        cur.executemany("""INSERT INTO transfers (id, customer_id, from_account_id, to_account_id, counterparty,
+                           amount, currency, reference, status, failure_reason, ledger_transaction_id, created_at,
+                           updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""", transfers)
+
+
+def _payees_and_recent(conn: psycopg.Connection, person: Person, user_id: uuid.UUID, card_id: uuid.UUID,
+                       accounts: dict[str, uuid.UUID], today: date) -> None:
+    """Saved payees, a failed transfer to one of them, and two card payments still pending (holds)."""
+    for name, digits in PAYEES:
+        conn.execute("INSERT INTO payees (id, customer_id, name, iban) VALUES (%s, %s, %s, %s)",
+                     (stable_id("payee", person.username, name), user_id, name, iban_ie(digits)))
+    failed_at = datetime.combine(today - timedelta(days=3), time(10, 30), UTC)
+    conn.execute("""INSERT INTO transfers (id, customer_id, from_account_id, counterparty, amount, currency,
+                    reference, status, failure_reason, created_at, updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, 'failed', 'beneficiary_account_closed', %s, %s)""",
+                 (stable_id("transfer", person.username, "failed"), user_id, accounts["checking"],
+                  Jsonb({"name": "Tom Hardy", "iban": iban_ie("11223344")}), 7500, person.currency,
+                  "Concert tickets", failed_at, failed_at + timedelta(minutes=20)))
+    for n, name in enumerate(("Tesco", "Uber")):
+        merchant = BY_NAME[name]
+        hold_id = stable_id("pending", person.username, n)
+        amount = merchant.low + 137 * (n + 1)
+        try:
+            with conn.transaction():
+                ledger.create_hold(conn, hold_id=hold_id, from_account_id=accounts["checking"],
+                                   to_account_id=accounts["settlement"], amount=amount, currency=person.currency,
+                                   kind="card_payment", reference=name, category=merchant.category, merchant=name,
+                                   metadata={"mcc": merchant.mcc}, expires_at=datetime.now(UTC) + timedelta(days=7))
+        except ledger.InsufficientFunds:
+            continue
+        conn.execute("""INSERT INTO card_authorizations (id, card_id, merchant, category, mcc, amount, currency,
+                        status, ledger_transaction_id) VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s)""",
+                     (stable_id("auth-pending", person.username, n), card_id, name, merchant.category,
+                      merchant.mcc, amount, person.currency, hold_id))
+
+
 def load_person(conn: psycopg.Connection, person: Person, password_hash: str, today: date) -> bool:
-    """Insert one person and, for customers, their accounts and history. False if they already existed."""
+    """Insert one person and, for customers, their accounts, card and history. False if they existed."""
     with conn.transaction():
         user_id, created = _insert_user(conn, person, password_hash)
         if not created or "customer" not in person.roles:
@@ -152,20 +257,9 @@ def load_person(conn: psycopg.Connection, person: Person, password_hash: str, to
             accounts[kind] = ledger.open_account(conn, owner_id=str(user_id), name=name, kind=kind,
                                                  currency=person.currency,
                                                  account_id=stable_id("account", person.username, kind)).id
-        for n, p in enumerate(history(person, today)):
-            try:
-                with conn.transaction():
-                    ledger.post_transfer(
-                        conn, transaction_id=stable_id("txn", person.username, n),
-                        from_account_id=accounts[p.source], to_account_id=accounts[p.target], amount=p.amount,
-                        currency=person.currency, kind=p.kind, reference=p.description,
-                        category=p.merchant.category if p.merchant else None,
-                        merchant=p.merchant.name if p.merchant else None,
-                        metadata={"mcc": p.merchant.mcc} if p.merchant else {}, effective_at=p.when)
-            except ledger.LedgerError as exc:
-                if exc.code != "insufficient_funds":
-                    raise
-                # A declined card payment: nothing posted (the cards domain records the authorization).
+        card_id = _open_card(conn, person, user_id, accounts["checking"], today)
+        _history(conn, person, user_id, card_id, accounts, today)
+        _payees_and_recent(conn, person, user_id, card_id, accounts, today)
     return True
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.auth.models import User
+from api.audit.service import record
+from api.auth.models import RefreshToken, User
 from api.auth.security import issue_token, verify_password
 from api.config import Settings
 from api.conversations.models import Conversation
@@ -40,3 +44,33 @@ def service_token(settings: Settings, session: Session, *, client_id: str, clien
     return issue_token(settings, subject=f"service:{client_id}", username=client_id, roles=["service"],
                        minutes=settings.service_token_minutes, acting_for=conversation.customer_id,
                        conversation_id=conversation.id)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_refresh_token(settings: Settings, session: Session, user: User, family_id: uuid.UUID | None = None) -> str:
+    """An opaque refresh token; only its SHA-256 is stored. Each use rotates it within its family."""
+    token = secrets.token_urlsafe(32)
+    session.add(RefreshToken(id=_digest(token), user_id=user.id, family_id=family_id or uuid.uuid4(),
+                             expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days)))
+    return token
+
+
+def rotate_refresh_token(settings: Settings, session: Session, token: str) -> tuple[User, str]:
+    """Spend a refresh token for a new pair. Reusing a spent token revokes its whole family (theft signal)."""
+    now = datetime.now(UTC)
+    row = session.get(RefreshToken, _digest(token), with_for_update=True)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Problem(401, "invalid_refresh_token", "The refresh token is not valid")
+    if row.used_at is not None:
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == row.family_id,
+                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+        record(session, f"user:{row.user_id}", "auth.refresh_reuse", "user", row.user_id, family=str(row.family_id))
+        session.commit()
+        raise Problem(401, "refresh_token_reused", "The refresh token was already used; sign in again")
+    row.used_at = now
+    user = session.get(User, row.user_id)
+    assert user is not None
+    return user, issue_refresh_token(settings, session, user, row.family_id)

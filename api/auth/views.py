@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
 
 from api.auth import service
 from api.auth.models import User
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.problems import Problem
+from api.ratelimit import hit
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -20,6 +21,11 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+    refresh_token: str | None = None
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=16, max_length=128)
 
 
 class ServiceTokenIn(BaseModel):
@@ -39,12 +45,26 @@ class MeOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut)
-def login(settings: SettingsDep, session: SessionDep,
+def login(request: Request, settings: SettingsDep, session: SessionDep,
           username: Annotated[str, Form(min_length=1, max_length=64)],
           password: Annotated[str, Form(min_length=1, max_length=256)]) -> TokenOut:
-    """OAuth2 password flow."""
+    """OAuth2 password flow: a short-lived access token and a rotating refresh token."""
+    client = request.client.host if request.client else "unknown"
+    hit(settings.redis_url, settings.login_rate_limit, "login", f"{username.lower()}|{client}", fail_open=True)
     user = service.authenticate(session, username, password)
-    return TokenOut(access_token=service.user_token(settings, user), expires_in=settings.access_token_minutes * 60)
+    refresh = service.issue_refresh_token(settings, session, user)
+    session.commit()
+    return TokenOut(access_token=service.user_token(settings, user), expires_in=settings.access_token_minutes * 60,
+                    refresh_token=refresh)
+
+
+@router.post("/auth/refresh", response_model=TokenOut)
+def refresh(body: RefreshIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
+    """Trade a refresh token for a new pair (rotation; a reused token revokes its family)."""
+    user, new_refresh = service.rotate_refresh_token(settings, session, body.refresh_token)
+    session.commit()
+    return TokenOut(access_token=service.user_token(settings, user), expires_in=settings.access_token_minutes * 60,
+                    refresh_token=new_refresh)
 
 
 @router.post("/auth/service-token", response_model=TokenOut, include_in_schema=True)

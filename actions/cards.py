@@ -1,0 +1,103 @@
+"""Cards: freeze, unfreeze, delivery status. Which card: the one named, the only one, or ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, short_date, text_of
+from actions.understanding.categories import find_card_last4
+
+
+def pick_card(tracker: Tracker, cards: list[dict[str, Any]], usable: set[str]) -> tuple[dict | None, list[dict]]:
+    """The card the customer means, or None and the candidates to ask about."""
+    wanted = entity(tracker, "card_last4") or find_card_last4(text_of(tracker))
+    candidates = [c for c in cards if c["status"] in usable]
+    if wanted:
+        named = [c for c in cards if c["last4"] == wanted]
+        return (named[0], []) if named else (None, candidates)
+    return (candidates[0], []) if len(candidates) == 1 else (None, candidates)
+
+
+class _SetFrozen(Action):
+    frozen: bool
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        client = CoreClient(tracker.sender_id)
+        verb = "freeze" if self.frozen else "unfreeze"
+        try:
+            cards = await client.cards()
+            card, candidates = pick_card(tracker, cards, {"active"} if self.frozen else {"frozen"})
+            if card is None:
+                if not candidates:
+                    already = "frozen" if self.frozen else "active"
+                    dispatcher.utter_message(text=f"All your cards are already {already}." if cards else
+                                             "You don't have a card with us yet.")
+                    return []
+                dispatcher.utter_message(text=f"Which card should I {verb}?", buttons=[
+                    button(f"{c['brand'].title()} ending {c['last4']}", self.name().removeprefix("action_"),
+                           card_last4=c["last4"]) for c in candidates])
+                return []
+            result = await client.set_card_frozen(card["id"], self.frozen)
+        except CoreUnavailable:
+            return core_down(dispatcher)
+        except CoreError as error:
+            dispatcher.utter_message(text=f"I couldn't {verb} the card: {error.title or error.code}.")
+            return []
+        if self.frozen:
+            dispatcher.utter_message(text=f"Your card ending {result['last4']} is frozen: no new payments or "
+                                          "withdrawals will go through. Say \"unfreeze my card\" any time to undo it. "
+                                          "If it was lost or stolen, tell me and I'll report it.")
+        else:
+            dispatcher.utter_message(text=f"Your card ending {result['last4']} is active again.")
+        return []
+
+
+class ActionFreezeCard(_SetFrozen):
+    frozen = True
+
+    def name(self) -> str:
+        return "action_freeze_card"
+
+
+class ActionUnfreezeCard(_SetFrozen):
+    frozen = False
+
+    def name(self) -> str:
+        return "action_unfreeze_card"
+
+
+class ActionCardStatus(Action):
+    """card_arrival / card_delivery_estimate, from the card's shipping dates."""
+
+    def name(self) -> str:
+        return "action_card_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            client = CoreClient(tracker.sender_id)
+            cards, me = await client.cards(), await client.me()
+        except CoreUnavailable:
+            return core_down(dispatcher)
+        tz = me.get("timezone") or "UTC"
+        if not cards:
+            dispatcher.utter_message(text="You haven't ordered a card yet. You can order one in the app under Cards; "
+                                          "it arrives in 3-5 business days.")
+            return []
+        lines = []
+        for c in cards:
+            if c.get("delivered_at"):
+                lines.append(f"Your card ending {c['last4']} was delivered on {short_date(c['delivered_at'], tz)}"
+                             f" and is {c['status']}.")
+            elif c.get("shipped_at"):
+                lines.append(f"Your card ending {c['last4']} was posted on {short_date(c['shipped_at'], tz)}; "
+                             "cards arrive 3-5 business days after posting.")
+            else:
+                lines.append(f"Your card ending {c['last4']} is being made; we post it within 2 business days.")
+        lines.append("If a card hasn't arrived 10 business days after posting, I can freeze it and order a new one.")
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

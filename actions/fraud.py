@@ -1,0 +1,107 @@
+"""The five fraud intents: find the card or transaction, offer to freeze the card, open a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cards import pick_card
+from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, intent, short_date
+from actions.formatting import money
+
+CARD_KINDS = ("lost_or_stolen_card", "compromised_card")
+TRANSACTION_KINDS = ("card_payment_not_recognised", "cash_withdrawal_not_recognised",
+                     "direct_debit_payment_not_recognised")
+FRAUD_SLOTS = ("fraud_kind", "fraud_card_id", "fraud_transaction_id", "fraud_awaiting_freeze")
+CANDIDATES = 4
+
+
+def _matches(kind: str, item: dict[str, Any]) -> bool:
+    if not item["amount"].startswith("-"):
+        return False
+    if kind == "cash_withdrawal_not_recognised":
+        return item.get("category") == "cash"
+    if kind == "direct_debit_payment_not_recognised":
+        return item.get("category") in ("subscriptions", "utilities", "rent")
+    return item.get("kind") == "card_payment" and item.get("category") != "cash"
+
+
+class ActionReportFraud(Action):
+    def name(self) -> str:
+        return "action_report_fraud"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        kind = intent(tracker)
+        client = CoreClient(tracker.sender_id)
+        try:
+            cards = await client.cards()
+            card, options = pick_card(tracker, cards, {"active", "frozen"})
+            transaction_id = entity(tracker, "transaction_id")
+            if kind in TRANSACTION_KINDS and not transaction_id:
+                me = await client.me()
+                page = await client.transactions(limit=50)
+                recent = [i for i in page.get("items", []) if _matches(kind, i)][:CANDIDATES]
+                if recent:
+                    tz = me.get("timezone") or "UTC"
+                    dispatcher.utter_message(text="I'm sorry. Which one don't you recognise?", buttons=[
+                        button(f"{i.get('merchant') or i.get('description')} {money(i['amount'][1:], i['currency'])}"
+                               f" on {short_date(i['posted_at'], tz)}", kind, transaction_id=i["id"])
+                        for i in recent])
+                    return [SlotSet("fraud_kind", kind)]
+            if card is None and options:
+                dispatcher.utter_message(text="Which card is it about?", buttons=[
+                    button(f"Card ending {c['last4']}", kind, card_last4=c["last4"]) for c in options])
+                return [SlotSet("fraud_kind", kind)]
+        except CoreUnavailable:
+            return core_down(dispatcher)
+        events = [SlotSet("fraud_kind", kind), SlotSet("fraud_card_id", card["id"] if card else None),
+                  SlotSet("fraud_transaction_id", transaction_id)]
+        if card is None:
+            return [*events, *await _open_case(dispatcher, client, kind, None, transaction_id, freeze=False)]
+        if card["status"] == "frozen":
+            dispatcher.utter_message(text=f"Your card ending {card['last4']} is already frozen.")
+            return [*events, *await _open_case(dispatcher, client, kind, card["id"], transaction_id, freeze=False)]
+        dispatcher.utter_message(
+            text=f"To keep your money safe, shall I freeze your card ending {card['last4']} right now? "
+                 "No new payments will go through; you can unfreeze it any time.",
+            buttons=[{"title": "Yes, freeze it", "payload": "/affirm"}, {"title": "No, keep it active",
+                                                                          "payload": "/deny"}])
+        return [*events, SlotSet("fraud_awaiting_freeze", True)]
+
+
+async def _open_case(dispatcher: CollectingDispatcher, client: CoreClient, kind: str, card_id: str | None,
+                     transaction_id: str | None, *, freeze: bool) -> list[dict[str, Any]]:
+    body = {"kind": kind, "card_id": card_id, "transaction_id": transaction_id, "freeze_card": freeze}
+    try:
+        case = await client.report_fraud({k: v for k, v in body.items() if v is not None})
+    except CoreUnavailable:
+        dispatcher.utter_message(text="I couldn't reach our fraud systems. Please call +353 1 555 0100 (24/7) "
+                                      "right away, or freeze your card in the app.")
+        return [SlotSet(s, None) for s in FRAUD_SLOTS]
+    except CoreError as error:
+        dispatcher.utter_message(text=f"I couldn't open the case ({error.title or error.code}). Please call "
+                                      "+353 1 555 0100 (24/7).")
+        return [SlotSet(s, None) for s in FRAUD_SLOTS]
+    frozen = " Your card is frozen." if case["card_frozen"] else ""
+    dispatcher.utter_message(text=f"I've opened fraud case {case['id'][:8].upper()}.{frozen} {case['next_steps']}")
+    return [SlotSet(s, None) for s in FRAUD_SLOTS]
+
+
+class ActionOpenFraudCase(Action):
+    """After the freeze question: yes freezes the card in the same step as opening the case."""
+
+    def name(self) -> str:
+        return "action_open_fraud_case"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        kind = tracker.get_slot("fraud_kind")
+        if not tracker.get_slot("fraud_awaiting_freeze") or not kind:
+            dispatcher.utter_message(text="There's nothing waiting for your answer.")
+            return []
+        return await _open_case(dispatcher, CoreClient(tracker.sender_id), kind, tracker.get_slot("fraud_card_id"),
+                                tracker.get_slot("fraud_transaction_id"), freeze=intent(tracker) == "affirm")

@@ -1,0 +1,80 @@
+"""Opening and working fraud cases. Freezing the card happens in the same transaction as the case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from api.audit.service import record
+from api.auth.security import Principal
+from api.cards.service import owned_card, set_frozen
+from api.db_conn import driver_connection
+from api.fraud.models import FraudCase
+from api.problems import Problem
+
+NEXT_STEPS = {
+    "card_payment_not_recognised": "Our fraud team will review the payment within 2 business days. If it wasn't you, "
+                                   "we refund it and send you a new card.",
+    "compromised_card": "We'll send you a replacement card with a new number within 3-5 business days.",
+    "lost_or_stolen_card": "Your card is blocked for payments. A replacement card will arrive in 3-5 business days.",
+    "cash_withdrawal_not_recognised": "Our fraud team will investigate the withdrawal within 2 business days and "
+                                      "contact you; keep the card frozen meanwhile.",
+    "direct_debit_payment_not_recognised": "We'll raise a Direct Debit indemnity claim; the refund usually arrives "
+                                           "within 10 business days.",
+}
+MAX_PAGE = 200
+
+
+def _owned_transaction(session: Session, customer_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
+    conn = driver_connection(session)
+    owned = {a.id for a in ledger.accounts_for_owner(conn, str(customer_id))}
+    transaction = ledger.get_transaction(conn, transaction_id)
+    if transaction is None or not any(leg.account_id in owned for leg in transaction.legs):
+        raise Problem(404, "transaction_not_found", "No such transaction")
+
+
+def open_case(session: Session, principal: Principal, customer_id: uuid.UUID, *, kind: str,
+              card_id: uuid.UUID | None, transaction_id: uuid.UUID | None, description: str | None,
+              freeze_card: bool) -> FraudCase:
+    if card_id is None and transaction_id is None:
+        raise Problem(422, "fraud_subject_missing", "Say which card or which transaction the report is about")
+    if card_id is not None:
+        owned_card(session, customer_id, card_id)
+    if transaction_id is not None:
+        _owned_transaction(session, customer_id, transaction_id)
+    if freeze_card and card_id is None:
+        raise Problem(422, "card_required_to_freeze", "Name the card to freeze")
+    case = FraudCase(id=uuid.uuid4(), customer_id=customer_id, kind=kind, card_id=card_id,
+                     transaction_id=transaction_id, description=description, card_frozen=False)
+    if freeze_card and card_id is not None:
+        set_frozen(session, principal, customer_id, card_id, frozen=True, reason=f"fraud report {case.id}")
+        case.card_frozen = True
+    session.add(case)
+    session.flush()
+    record(session, principal, "fraud_case.open", "fraud_case", case.id, kind=kind, card_frozen=case.card_frozen)
+    return case
+
+
+def list_cases(session: Session, status: str | None, limit: int) -> list[FraudCase]:
+    assert 1 <= limit <= MAX_PAGE
+    query = select(FraudCase)
+    if status:
+        query = query.where(FraudCase.status == status)
+    return list(session.scalars(query.order_by(FraudCase.created_at.desc()).limit(limit)))
+
+
+def update_case(session: Session, principal: Principal, case_id: uuid.UUID, status: str,
+                note: str | None) -> FraudCase:
+    case = session.get(FraudCase, case_id, with_for_update=True)
+    if case is None:
+        raise Problem(404, "fraud_case_not_found", "No such fraud case")
+    if case.status in ("resolved", "rejected") and status != case.status:
+        raise Problem(409, "fraud_case_closed", f"The case is already {case.status}")
+    previous = case.status
+    case.status, case.resolution_note, case.updated_at = status, note or case.resolution_note, datetime.now(UTC)
+    record(session, principal, "fraud_case.update", "fraud_case", case.id, previous=previous, status=status)
+    return case

@@ -1,0 +1,79 @@
+"""Offline NLP engine for Presidio: a blank English spaCy pipeline, or a real model only if installed.
+
+Presidio's stock engines download a spaCy model when it is missing; this one never does. With the
+blank pipeline there is no NER and no lemmatizer, so the lemma of each token is its lower-cased
+text: Presidio's context enhancer compares lemmas with context words, and would otherwise see
+empty strings and never boost a score. Context word lists therefore name surface forms.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.language import Language
+from spacy.tokens import Doc
+
+log = logging.getLogger(__name__)
+
+BLANK = "blank:en"
+# Only PERSON is taken from a real NER model: its DATE, GPE, ORG and MONEY labels would redact
+# transaction dates, merchants and amounts, which agents need to see.
+_IGNORED_NER_LABELS = ("ORG", "GPE", "LOC", "LOCATION", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART",
+                       "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL",
+                       "CARDINAL", "ORGANIZATION", "DATE_TIME", "NRP")
+
+
+def configured_model() -> str:
+    """The pipeline named by PII_SPACY_MODEL (a package name or a directory), default blank English."""
+    return os.environ.get("PII_SPACY_MODEL", "").strip() or BLANK
+
+
+def load_pipeline(name: str) -> tuple[Language, bool]:
+    """Load `name` without any download; fall back to blank English. Returns (pipeline, has_ner)."""
+    if name != BLANK:
+        if spacy.util.is_package(name) or Path(name).is_dir():
+            nlp = spacy.load(name, exclude=["parser"])  # the parser costs time and gives nothing here
+            return nlp, "ner" in nlp.pipe_names
+        log.warning("PII_SPACY_MODEL=%s is not installed; using the blank English pipeline", name)
+    return spacy.blank("en"), False
+
+
+class OfflineSpacyNlpEngine(SpacyNlpEngine):
+    """SpacyNlpEngine that loads without network and lemmatizes to lower case when it cannot do better."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model_name = model or configured_model()
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": self.model_name}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=list(_IGNORED_NER_LABELS)),
+        )
+        self.has_ner = False
+        # spaCy does not promise that one Language object may be called from several threads.
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        nlp, self.has_ner = load_pipeline(self.model_name)
+        self.nlp = {"en": nlp}
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        if not self.nlp:
+            raise ValueError("NLP engine is not loaded; call load() first")
+        with self._lock:
+            doc = self.nlp[language](text)
+        return self._doc_to_nlp_artifact(doc, language)
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        if self.has_ner:
+            return super()._doc_to_nlp_artifact(doc, language)
+        # Blank pipeline: no entities, lemmas are the lower-cased tokens. One pass over the doc.
+        indices, lemmas = [], []
+        for token in doc:
+            indices.append(token.idx)
+            lemmas.append(token.lower_)
+        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=indices, lemmas=lemmas,
+                            nlp_engine=self, language=language, scores=[])

@@ -1,0 +1,73 @@
+"""Bank identifiers: our account numbers and ids, sort codes, routing numbers, card extras.
+
+Our account number format (decided here, see docs/privacy.md): UK-style 8-digit numbers, written
+"12345678" or "1234 5678", which are PII only next to an account word or a sort code, since bare
+8-digit numbers are also order and reference numbers; and internal account ids "ACC-" + 8 digits,
+which are ours and redacted anywhere. A customer's own account numbers are also on the per
+conversation deny list, which catches them without any context.
+"""
+
+from __future__ import annotations
+
+import re
+
+from api.privacy.patterns.common import GAP, KW_END, MONTH, NOT_A_SECRET, NUM_END, NUM_START, I, digit_count
+from api.privacy.rules import Rule
+
+ACCOUNT_KW = r"\b(?:account|acct|acc|a/c)s?(?:\s*(?:number|num|no\.?|#))?" + KW_END
+SORT_KW = r"\bsort(?:ing)?[\s-]?codes?" + KW_END
+ROUTING_KW = r"\b(?:routing|aba|rtn|transit)(?:\s*(?:transit\s*)?(?:number|num|no\.?|#|code))?" + KW_END
+CARD_KW = r"\b(?:card|visa|master\s?card|amex|debit|credit)(?:\s*(?:number|num|no\.?|#))?" + KW_END
+EXPIRY_KW = (r"\b(?:exp(?:iry|iration|ires|ired|iring)?\.?|valid\s+(?:thru|through|until|till|to|from)|"
+             r"good\s+(?:thru|through))(?:\s+date)?" + KW_END)
+CVV_KW = (r"\b(?:cvv2?|cvc2?|csc|cvn|security\s+(?:code|number|digits)|card\s+security\s+code|"
+          r"card\s+verification(?:\s+(?:code|value|number))?|"
+          r"(?:three|3|four|4)[\s-]digits?(?:\s+(?:code|number|security\s+code))?(?:\s+on\s+the\s+back)?|"
+          r"(?:digits|code|number)\s+on\s+the\s+back)" + KW_END)
+
+SORT_CODE_VALUE = r"(\d{2}[\s-]?\d{2}[\s-]?\d{2})(?!\d)"
+CARD_VALUE = r"((?:\d[ -]?){12,18}\d)(?!\d)"
+MMYY = r"((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d{2})(?![\d/])"
+
+RULES = (
+    Rule("account number after account word", re.compile(
+        ACCOUNT_KW + GAP + NUM_START + r"(\d{4}[\s-]?\d{4})" + NUM_END, I),
+        {1: "ACCOUNT_NUMBER"}, 0.85, gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref)\b", I)),
+    Rule("internal account id", re.compile(r"\b(ACC-?\d{8})\b", I), {1: "ACCOUNT_NUMBER"}, 0.95),
+    Rule("sort code after keyword", re.compile(SORT_KW + GAP + NUM_START + SORT_CODE_VALUE, I),
+         {1: "SORT_CODE"}, 0.9),
+    Rule("sort code then account number", re.compile(
+        r"(?<![\d-])(\d{2}(?P<sep>[-\s])\d{2}(?P=sep)\d{2})(?![\d-])[\s,;/|]*"
+        r"(?:(?:a/c|acc(?:ount)?|acct)(?:\s*(?:no\.?|number|#))?[\s:]*)?(\d{4}\s?\d{4})(?!\d)", I),
+        {1: "SORT_CODE", 2: "ACCOUNT_NUMBER"}, 0.85),
+    Rule("account number then sort code", re.compile(
+        r"(?<![\d-])(\d{8})[\s,;/|]+(?:(?:sort\s*code|sc)[\s:]*)?(\d{2}-\d{2}-\d{2})(?![\d-])", I),
+        {1: "ACCOUNT_NUMBER", 2: "SORT_CODE"}, 0.85),
+    # With an explicit keyword the checksum is not required: a mistyped routing number is still one.
+    Rule("routing number after keyword", re.compile(
+        ROUTING_KW + GAP + NUM_START + r"(\d{9}|\d{4}-\d{4}-\d|\d{3}[\s-]\d{3}[\s-]\d{3})(?!\d)", I),
+        {1: "ABA_ROUTING_NUMBER"}, 0.9),
+    # Luhn-invalid numbers after a card word are still card numbers (typos); valid ones score 1.0
+    # through Presidio's own CreditCardRecognizer.
+    Rule("card number after card word", re.compile(CARD_KW + GAP + NUM_START + CARD_VALUE, I),
+         {1: "CREDIT_CARD"}, 0.6, check=digit_count(13, 19),
+         gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref)\b", I)),
+    # "4111 1111 1111 1111 09/27 123": a pasted card block, expiry and CVV follow the number.
+    Rule("card block", re.compile(
+        NUM_START + CARD_VALUE + r"[\s,;/|]*(?:(?:exp\w*|valid\s+thru)[\s:.]*)?" + MMYY +
+        r"(?:[\s,;/|]*(?:(?:cvv2?|cvc2?|csc|security\s+code)[\s:]*)?(\d{3,4})(?![\d/]))?", I),
+        {1: "CREDIT_CARD", 2: "CARD_EXPIRY", 3: "CARD_CVV"}, 0.7),
+    Rule("expiry after keyword", re.compile(
+        EXPIRY_KW + GAP + NUM_START + r"(?:" + MMYY + r"|(" + MONTH + r",?\s+(?:20)?\d{2})\b)", I),
+        {1: "CARD_EXPIRY", 2: "CARD_EXPIRY"}, 0.85),
+    Rule("cvv after keyword", re.compile(CVV_KW + GAP + NUM_START + r"(\d{3,4})" + NUM_END, I),
+         {1: "CARD_CVV"}, 0.85, gap_veto=NOT_A_SECRET,
+         before_veto=re.compile(r"\b(?:last|first|final)\s*$", I)),  # "the last 4 digits are 4242"
+    Rule("cvv before keyword", re.compile(
+        NUM_START + r"(\d{3,4})\s+(?:is|was)\s+(?:my|the)\s+(?:cvv2?|cvc2?|security\s+code|"
+        r"(?:three|3)[\s-]digits?(?:\s+code)?)" + KW_END, I), {1: "CARD_CVV"}, 0.85),
+)
+
+
+def gate(text: str) -> bool:
+    return any(c.isdigit() for c in text)

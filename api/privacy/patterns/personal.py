@@ -1,0 +1,140 @@
+"""Personal details: dates of birth, street addresses, names in context, phone numbers in context.
+
+Dates are PII only as a birth date: "on 12 March" in a question about a payment must stay, so every
+date rule here is anchored on a birth keyword. Addresses are caught by shape (house number, street
+words, a street suffix; continental "Hauptstraße 12" and "12 rue de la Paix"; UK postcodes and
+Irish Eircodes) or after "I live at" / "my address is". Names need an NER model in general; without
+one, only names introduced by a phrase ("my name is", "Mr", "pay ... to Anna Berg") are caught,
+besides the per-conversation deny list.
+"""
+
+from __future__ import annotations
+
+import re
+
+from api.privacy.patterns.common import GAP, KW_END, MONTH, NUM_START, I, digit_count
+from api.privacy.rules import Rule
+
+# --- dates of birth ---------------------------------------------------------------------------
+DOB_KW = (r"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|bday|born(?:\s+on|\s+in)?)"
+          + KW_END)
+ORD = r"(?:st|nd|rd|th)?"
+DATE = (r"(\d{1,2}" + ORD + r"(?:\s+of)?\s+" + MONTH + r"(?:,?\s+\d{4}|\s+'?\d{2})?"
+        r"|" + MONTH + r"\s+\d{1,2}" + ORD + r"(?:,?\s+\d{4})?"
+        r"|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+        r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
+        r"|(?:19|20)\d{2})(?![\d/])")
+
+# --- street addresses -------------------------------------------------------------------------
+SUFFIX = (r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|close|cl|way|court|ct|place|pl|"
+          r"boulevard|blvd|terrace|ter|crescent|cres|gardens|gdns|grove|gr|park|square|sq|hill|row|mews|"
+          r"parkway|pkwy|circle|cir|highway|hwy|walk|rise|green|view|parade|heights|quay|wharf|yard|"
+          r"crossing|xing|trail|trl|loop|run|pike|alley|plaza|causeway|junction|meadows?|ridge|vale|"
+          r"villas|wood|point|path|street|ports?|harbou?r|landing|manor|estates?|fields?|forge|glen|"
+          r"hollow|island|lakes?|mills?|mount|orchard|pass|ramp|shore|springs?|station|summit|"
+          r"turnpike|union|valley|village|vista|falls|ferry|ford|fort|gateway|brook|burgs?|bypass|"
+          r"camp|canyon|cape|centers?|centre|cliffs?|club|common|corners?|course|creek|crest|dale|dam|"
+          r"divide|expressway|extension|flats?|freeway|garden|gate|haven|inlet|key|knolls?|"
+          r"light|lock|mall|motorway|neck|oval|overpass|pines|plains|port|prairie|radial|ranch|rapids|"
+          r"rest|route|shoals|skyway|spur|stravenue|stream|throughway|trace|track|trafficway|tunnel|"
+          r"underpass|ville|wall|wells?)")
+STREET_WORD = r"(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[A-Z][A-Za-z'’\-]+)\.?"
+# Street words are capitalised ("12 quid at the street market" is no address) and are not months
+# ("04 Nov. Dr Smith" is a date and a doctor).
+UNIT = r"(?:,?\s*(?:apt|apartment|flat|unit|suite|ste|fl|floor|#)\.?\s*#?\s*[\w\-]{1,6})"
+UK_POSTCODE = r"(?:GIR\s?0AA|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
+EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[AC-FHKNPRTV-Y0-9]{4}"
+US_CITY_ZIP = r"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?)"
+NOT_TOWN = r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|I|It|My|The|This|So)\b)"
+TOWN = r"(?:,\s*" + NOT_TOWN + r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[\s\-][A-ZÀ-Þ][a-zß-ÿ]+){0,2})"
+ADDRESS_TAIL = (r"(?-i:(?:" + US_CITY_ZIP + r"|" + TOWN + r"{0,2}(?:,?\s+(?:" + UK_POSTCODE + r"|" + EIRCODE +
+                r"|\d{5}|\d{4}\s?[A-Z]{2}))?)?)")
+
+EN_STREET = (r"(?:(?:flat|apt|apartment|unit)\s+\w{1,5},?\s+)?\d{1,5}[A-Za-z]?,?\s+(?:" + STREET_WORD +
+             r"\s+){1,3}" + SUFFIX + r"\b\.?")
+CONTINENTAL = (
+    r"(?:(?-i:[A-ZÄÖÜ][a-zäöüß]+(?:[\s\-][A-ZÄÖÜ][a-zäöüß]+){0,3})[\s\-]?(?:straße|strasse|str\.|weg|platz|gasse|"
+    r"allee|ring|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)\s+\d{1,4}\s?[a-zA-Z]?(?:[-/]\d{1,4})?"
+    r"|(?:calle|c/|avenida|avda\.?|plaza|paseo|carrer|ronda|camino|cuesta|alameda|cañada|callejón|"
+    r"carretera|glorieta|pasaje|rambla|travesía|urbanización|vía|avinguda|passeig|rúa)\s+"
+    r"(?:de\s+(?:la\s+|los\s+|las\s+)?)?[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?:\s+[A-ZÁÉÍÓÚÑa-z][\wáéíóúñ]+){0,3},?\s+"
+    r"(?:n[º°o]\.?\s*)?\d{1,4}(?:,?\s+(?:puerta|piso|planta|bajo|esc\.?|escalera)\s*\w{1,4}){0,2}"
+    r"|\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|allée|chemin|impasse|quai|"
+    r"cours|route)\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])?[\wÀ-ÿ'’\-]+(?:\s+[\wÀ-ÿ'’\-]+){0,3}?"
+    r"(?=,|\s+\d{5}|\s*$|[.!?\n]))"
+    r"(?:,?\s+\d{4,5}(?:\s?[A-Z]{2})?\s+[A-ZÄÖÜ][\wäöüß\-]+)?(?-i:" + TOWN + r"{0,2})(?:\s+\d{4,5}(?!\d))?")
+ADDRESS_KW = (r"\b(?:i\s+live\s+(?:at|in|on)|i'm\s+at|i\s+am\s+at|live\s+at|lives\s+at|my\s+(?:home\s+|new\s+|"
+              r"old\s+|postal\s+|billing\s+|mailing\s+|delivery\s+|current\s+)?address(?:\s+is|\s*:)?|"
+              r"address(?:\s+is|\s*:)|moved\s+to|move\s+to|send\s+(?:\w+\s+){0,3}to|"
+              r"deliver(?:ed)?\s+(?:it\s+)?to|post(?:ed)?\s+(?:it\s+)?to|registered\s+at|residing\s+at|"
+              r"resident\s+at)" + KW_END)
+# From the keyword to the end of the clause; "St. Mary's" and "Apt. 4" keep going.
+STREET_TYPE_FIRST = (r"(?:rue|chemin|avenue|boulevard|allée|impasse|place|quai|calle|avenida|paseo|plaza|"
+                     r"camino|carrer|via|viale|piazza)\s")
+# The address must hold a digit, or begin with a street type ("rue de Bertrand, Masse").
+ADDRESS_TO_END = (r"\s*:?\s*((?=[^\n!?;]{0,60}\d|" + STREET_TYPE_FIRST + r")[^\n!?;]{4,120}?)"
+                  r"(?=\s*(?:\.(?=\s+[A-Z][a-z]+\s+[a-z])|\.\s*$|[!?;\n]|$|\s+(?:and|but|so|please|thanks|"
+                  r"thank|can|could|would|will|is|was|how|why|what|when|since|from|for|if)\b))")
+
+# --- names in context -------------------------------------------------------------------------
+UPPER, LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"  # Latin-1 letters: "Benjamín", "Vázquez", "Müller"
+# "Anna", "McSharry", "O'Neill", "Jean-Luc"
+NAME_WORD = f"(?-i:[{UPPER}][{LOWER}]+(?:[{UPPER}][{LOWER}]+)?(?:[\\-'’][{UPPER}]?[{LOWER}]+)?)"
+PARTICLE = r"(?:van|von|de|da|del|der|den|di|le|la|du|dos|ten|ter|mc|o')"
+# "Anna Berg", "van der Stael de Jonge"
+NAME = (r"(?:" + PARTICLE + r"\s+){0,2}" + NAME_WORD + r"(?:\s+(?:" + PARTICLE + r"\s+){0,2}" + NAME_WORD
+        + r"){0,3}")
+NAME2 = NAME_WORD + r"(?:\s+(?:(?:van|von|de|da|del|der|di|le|la|du|dos)\s+)?" + NAME_WORD + r"){1,3}"
+NOT_NAME = re.compile(
+    r"^(?:Very|Really|So|Not|Just|Still|Trying|Having|Looking|Calling|Writing|Sorry|Happy|Fine|Good|Okay|"
+    r"Ok|Here|There|The|This|That|It|A|An|My|Your|Our|Their|Please|Thanks|Thank|Hi|Hello|Hey|Yes|No|In|On|"
+    r"At|From|To|With|About|Going|Getting|Worried|Confused|Angry|Annoyed|Frustrated|Unable|Afraid|New|Done|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|June|July|"
+    r"August|September|October|November|December|Savings|Checking|Current|Amazon|Tesco|Uber|Netflix|"
+    r"Spotify|Apple|Google|Paypal|PayPal|Starbucks|Costa)\b")
+
+
+def _name_ok(value: str) -> bool:
+    return not NOT_NAME.match(value)
+
+
+PERSON_INTRO = (r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|full\s+name\s*(?:is|:)|i\s+am\s+called|"
+                r"call\s+me|this\s+is|i'm|i\s+am|it's|signed|regards,?|cheers,?|thanks,?|"
+                r"account\s+holder\s*(?:is|:)?|named|called)" + KW_END)
+PAYEE_INTRO = (r"\b(?:pay|send|sent|transfer|transferred|wire|wired|paid|payment\s+to|payee|recipient|"
+               r"beneficiary|refund|owe|lend|give)\b(?:[^\n.!?]|\.(?=\d)){0,40}?\b(?:to|from|is|:)\s+")
+TITLE = r"\b(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord)\.?\s+"
+
+PHONE_KW = (r"\b(?:phone|mobile|mob|cell|tel|telephone|landline|whatsapp|sms|text\s+me|call\s+me|"
+            r"ring\s+me|reach\s+me|contact|number)(?:\s*(?:number|no\.?|#))?" + KW_END)
+NOT_PHONE_BEFORE = re.compile(
+    r"\b(?:order|account|acct|card|reference|ref|transaction|tracking|routing|sort|iban|customer|case|"
+    r"ticket|invoice|policy|member|confirmation|serial|model|pin|security|social|ssn)\s*$", I)
+
+RULES = (
+    Rule("date of birth after keyword", re.compile(DOB_KW + GAP + NUM_START + DATE, I),
+         {1: "DATE_OF_BIRTH"}, 0.85, gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present)\b", I)),
+    Rule("date of birth before keyword", re.compile(
+        NUM_START + DATE + r"\s+(?:is|was)\s+my\s+(?:date\s+of\s+birth|dob|d\.o\.b\.?|birthday|birth\s*date)"
+        + KW_END, I), {1: "DATE_OF_BIRTH"}, 0.85),
+    Rule("street address", re.compile(
+        r"\b(" + EN_STREET + UNIT + r"?" + ADDRESS_TAIL + r")", I), {1: "STREET_ADDRESS"}, 0.6),
+    Rule("continental street address", re.compile(r"(?<!\w)(" + CONTINENTAL + r")", I),
+         {1: "STREET_ADDRESS"}, 0.6),
+    Rule("postcode", re.compile(r"\b((?-i:" + UK_POSTCODE + r"|" + EIRCODE + r"))\b", I), {1: "STREET_ADDRESS"},
+         0.6),
+    Rule("address after keyword", re.compile(ADDRESS_KW + ADDRESS_TO_END, I), {1: "STREET_ADDRESS"}, 0.7),
+    Rule("name after introduction", re.compile(PERSON_INTRO + r",?\s+(" + NAME + r")\b", I), {1: "PERSON"},
+         0.6, check=_name_ok),
+    Rule("name after title", re.compile(TITLE + r"(" + NAME + r")\b", I), {1: "PERSON"}, 0.7,
+         check=_name_ok),
+    Rule("payee full name", re.compile(PAYEE_INTRO + r"(" + NAME2 + r")\b", I), {1: "PERSON"}, 0.55,
+         check=_name_ok),
+    Rule("payee before amount", re.compile(
+        r"\b(?:pay|paid|send|sent|transfer|wire|owe|refund|give)\s+(" + NAME2 + r")\s+(?=[£$€]|\d)", I),
+        {1: "PERSON"}, 0.55, check=_name_ok),
+    Rule("phone after keyword", re.compile(
+        PHONE_KW + GAP + r"(?<![\w£$€])((?:\+|00)?\(?\d[\d\s().\-]{5,18}\d(?:\s*(?:x|ext\.?)\s*\d{1,6})?)"
+        r"(?![\d/]|[.,]\d)", I), {1: "PHONE_NUMBER"}, 0.5, check=digit_count(7, 21), before_veto=NOT_PHONE_BEFORE,
+        gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref|£|\$|€)", I)),
+)

@@ -1,0 +1,112 @@
+"""The recognizers the engine registers: Presidio built-ins, configured offline, plus our rule sets.
+
+Built-ins: CREDIT_CARD (Luhn), IBAN_CODE (checksum), US_SSN, EMAIL_ADDRESS, PHONE_NUMBER (the
+regions we serve), US_BANK_NUMBER (banking context words). Ours: see api/privacy/patterns/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import tldextract
+from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    PhoneRecognizer,
+    UsBankRecognizer,
+    UsSsnRecognizer,
+)
+
+from api.privacy.patterns import banking, personal, secrets
+from api.privacy.rules import RuleRecognizer
+
+CARD_PATTERN = (r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(2[2-7]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))"
+                r"[- ]?(\d{3,4})[- ]?(\d{3,4})[- ]?(\d{3,5})\b")
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES")
+
+# tldextract's default extractor fetches the public suffix list over the network on first use;
+# an empty URL list makes it use the snapshot bundled in the package, so nothing leaves the host.
+_OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    def validate_result(self, pattern_text: str) -> bool:
+        return _OFFLINE_TLD(pattern_text.rsplit("@", 1)[-1]).fqdn != ""
+
+
+class FastPhoneRecognizer(PhoneRecognizer):
+    """PhoneRecognizer, faster and warier of bare digit runs.
+
+    The stock recognizer runs libphonenumber's matcher over the whole text once per region, which
+    is most of the cost of a long message. Here a cheap regex finds the digit runs that could be a
+    phone number and the matcher only sees those. A run of digits with no "+", no trunk "0" and no
+    separator ("order 3547754952") is a valid US number as often as it is an order or reference
+    number: it scores below the threshold, and only a phone context word lifts it back.
+    """
+
+    BARE_SCORE = 0.1
+    EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension)\s*\d{1,6}\b", re.IGNORECASE)
+    # National numbers of these regions start with the trunk prefix 0; US and Spanish ones do not.
+    TRUNK_ZERO = ("GB", "DE", "FR", "IE", "NL")
+
+    def _regions(self, candidate: str) -> tuple[str, ...]:
+        regions = tuple(self.supported_regions)
+        if candidate.startswith(("+", "00")):
+            return regions[:1]  # an international number parses the same whatever the region
+        digits = candidate.lstrip("(")
+        zero = tuple(r for r in regions if r in self.TRUNK_ZERO)
+        other = tuple(r for r in regions if r not in self.TRUNK_ZERO)
+        return zero if digits.startswith("0") else other
+    CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d\s().\-/]{5,24}\d")
+
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for cand in self.CANDIDATE.finditer(text):
+            if sum(c.isdigit() for c in cand.group()) < 7:
+                continue
+            for region in self._regions(cand.group()):
+                for match in phonenumbers.PhoneNumberMatcher(cand.group(), region, leniency=self.leniency):
+                    r = self._get_recognizer_result(match, text, region, nlp_artifacts)
+                    r.start, r.end = cand.start() + match.start, cand.start() + match.end
+                    if ext := self.EXTENSION.match(text, r.end):
+                        r.end = ext.end()
+                    value = text[r.start:r.end]
+                    if value.isdigit() and not value.startswith("0"):
+                        r.score = self.BARE_SCORE
+                    results.append(r)
+        return EntityRecognizer.remove_duplicates(results)
+
+
+def builtin_recognizers() -> list[EntityRecognizer]:
+    return [
+        # Presidio's pattern predates Mastercard's 2-series (2221-2720): ours adds it, Luhn still applies.
+        CreditCardRecognizer(patterns=[Pattern("card number (weak)", CARD_PATTERN, 0.3)],
+                             context=["card", "cards", "credit", "debit", "visa", "mastercard", "amex", "number"]),
+        IbanRecognizer(),
+        UsSsnRecognizer(context=["social", "security", "ssn", "ssns", "ssn#", "ss#", "ssid", "sin"]),
+        OfflineEmailRecognizer(),
+        FastPhoneRecognizer(supported_regions=PHONE_REGIONS,
+                            # Not "number": "my order number is 6589264094". "my number is ..." is
+                            # caught by the phone rule in patterns/personal.py, which knows orders.
+                            context=["phone", "mobile", "call", "cell", "tel", "telephone", "landline",
+                                     "whatsapp", "text", "contact", "reach", "ring", "phones", "mob",
+                                     "cellphone"]),
+        # 9 to 17 digits: 8-digit numbers are our own ACCOUNT_NUMBER format (patterns/banking.py).
+        # Not after a letter or hyphen, so "TX-123456789" stays a transaction id.
+        UsBankRecognizer(
+            patterns=[Pattern("bank account number (weak)", r"(?<![\w\-])\d{9,17}(?![\w\-])", 0.05)],
+            context=["account", "accounts", "acct", "checking", "savings", "deposit", "bank"]),
+    ]
+
+
+def rule_recognizers() -> list[EntityRecognizer]:
+    return [
+        RuleRecognizer("BankingRules", banking.RULES, gate=banking.gate),
+        RuleRecognizer("SecretRules", secrets.RULES, gate=secrets.gate),
+        RuleRecognizer("PersonalRules", personal.RULES),
+    ]

@@ -1,0 +1,73 @@
+"""redact(): analyze with the shared engine plus the customer's deny list, then replace the spans."""
+
+from __future__ import annotations
+
+from presidio_analyzer import RecognizerResult
+from presidio_anonymizer.entities import OperatorConfig
+
+from api.privacy.engine import get_engines
+from api.privacy.known import known_recognizers
+from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
+from api.privacy.operators import operator_for
+
+MAX_CHARS = 20_000  # chat messages are capped far below this (CHAT_TEXT_MAX_CHARS); a guard, not a limit
+
+
+def _merge(results: list[RecognizerResult]) -> list[tuple[RecognizerResult, bool]]:
+    """Overlapping spans become one span covering all of them, typed by the best-scoring member.
+
+    Redacting the union, rather than keeping only the winner, means a lower-scored span that
+    sticks out of a higher one cannot leave part of a value in clear. Returns (span, whole) where
+    whole tells that the span is exactly the winner's own.
+    """
+    merged: list[tuple[RecognizerResult, bool]] = []
+    group: list[RecognizerResult] = []
+    end = -1
+
+    def flush() -> None:
+        if not group:
+            return
+        best = max(group, key=lambda r: (r.score, r.end - r.start))
+        start, stop = min(r.start for r in group), max(r.end for r in group)
+        whole = (start, stop) == (best.start, best.end)
+        merged.append((RecognizerResult(best.entity_type, start, stop, best.score), whole))
+
+    for r in sorted(results, key=lambda r: (r.start, -r.end)):
+        if r.start >= end:
+            flush()
+            group, end = [], r.end
+        group.append(r)
+        end = max(end, r.end)
+    flush()
+    return merged
+
+
+def find(text: str, known: KnownPII | None = None) -> list[tuple[RecognizerResult, bool]]:
+    """Non-overlapping PII spans in `text`, sorted by position."""
+    if not text or not text.strip():
+        return []
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"text longer than {MAX_CHARS} characters")
+    engines = get_engines()
+    ad_hoc = list(known_recognizers(known)) if known is not None and not known.is_empty() else None
+    results = engines.analyzer.analyze(text=text, language="en", ad_hoc_recognizers=ad_hoc)
+    return _merge(results)
+
+
+def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags") -> RedactionResult:
+    """Replace every PII span of `text` by its tag (or masked value); entities carry original offsets."""
+    if mode not in ("tags", "mask_last4"):
+        raise ValueError(f"unknown redaction mode {mode!r}")
+    spans = find(text, known)
+    if not spans:
+        return RedactionResult(text=text, entities=[])
+    # One operator per span, keyed by a per-span type name, since whether a span may keep its last
+    # four digits depends on the span (merged or not), not only on its entity type.
+    operators: dict[str, OperatorConfig] = {}
+    keyed: list[RecognizerResult] = []
+    for i, (r, whole) in enumerate(spans):
+        key = f"{r.entity_type}#{i}"
+        operators[key] = operator_for(r.entity_type, mode, whole=whole)
+        keyed.append(RecognizerResult(key, r.start, r.end, r.score))
+    out = get_engines().anonymizer.anonymize(text=text, analyzer_results=keyed, operators=operators)
+    return RedactionResult(text=out.text, entities=[Entity(r.entity_type, r.start, r.end) for r, _ in spans])

@@ -1,0 +1,92 @@
+"""The Idempotency-Key contract (after the IETF draft) for POST /v1/transfers.
+
+- Redis `SET NX PX` marks a key in flight: a second request with the same key while the first runs
+  gets 409 (same body) or 422 (different body) without touching PostgreSQL.
+- The durable record (request hash, response status and body) is written in PostgreSQL in the same
+  database transaction as the transfer, so a transfer never exists without its record or the reverse,
+  even if Redis loses the key. Its primary key (customer, key) is the last line against duplicates.
+- Only completed requests (201) are recorded. A rejection (4xx) records nothing and releases the key:
+  the customer may fix the cause (top up, verify identity) and retry with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.problems import Problem
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the draft's sf-string allows
+IN_FLIGHT_MS = 30_000  # longer than any transfer takes; after it a stuck key frees itself
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+
+
+def check_key(key: str | None) -> str:
+    if key is None:
+        raise Problem(400, "idempotency_key_missing", "The Idempotency-Key header is required for transfers")
+    if not KEY_PATTERN.fullmatch(key):
+        raise Problem(400, "idempotency_key_invalid", "The Idempotency-Key must be 1-255 visible ASCII characters")
+    return key
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _redis_key(customer_id: uuid.UUID, key: str) -> str:
+    return f"idem:transfers:{customer_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def stored(session: Session, customer_id: uuid.UUID, key: str, digest: str) -> StoredResponse | None:
+    """The first response for this key, or None; 422 when the key was used with another body."""
+    row = session.execute(text("SELECT request_hash, response_status, response_body FROM idempotency_keys "
+                               "WHERE customer_id = :c AND key = :k AND expires_at > now()"),
+                          {"c": customer_id, "k": key}).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise Problem(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body")
+    return StoredResponse(row.response_status, row.response_body)
+
+
+class InFlight:
+    """The Redis fast-path marker for one key; a context manager that always releases it."""
+
+    def __init__(self, client: redis.Redis, customer_id: uuid.UUID, key: str, digest: str) -> None:
+        self.client, self.name, self.digest = client, _redis_key(customer_id, key), digest
+
+    def acquire(self) -> bool:
+        return bool(self.client.set(self.name, self.digest, nx=True, px=IN_FLIGHT_MS))
+
+    def holder_digest(self) -> str | None:
+        value = self.client.get(self.name)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def release(self) -> None:
+        # Delete only our own marker (same digest), atomically.
+        self.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+                         "return 0", 1, self.name, self.digest)
+
+
+def save(session: Session, customer_id: uuid.UUID, key: str, digest: str, response: StoredResponse,
+         ttl_hours: int) -> None:
+    """Record the response in the caller's transaction (commit together with the transfer)."""
+    session.execute(text("INSERT INTO idempotency_keys (customer_id, key, request_hash, response_status, "
+                         "response_body, expires_at) VALUES (:c, :k, :h, :s, CAST(:b AS jsonb), :e)"),
+                    {"c": customer_id, "k": key, "h": digest, "s": response.status,
+                     "b": json.dumps(response.body, default=str),
+                     "e": datetime.now(UTC) + timedelta(hours=ttl_hours)})

@@ -1,0 +1,161 @@
+"""/v1/transfers: money movement with the Idempotency-Key contract of DESIGN.md."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import redis
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import IntegrityError
+
+from api.deps import CustomerIdDep, PrincipalDep, SessionDep, SettingsDep
+from api.money import InvalidMoney, check_currency, to_decimal_string, to_minor
+from api.problems import Problem
+from api.ratelimit import hit
+from api.redis_client import redis_for
+from api.transfers import idempotency, service
+from api.transfers.iban import valid_iban
+from api.transfers.models import Transfer
+
+router = APIRouter(prefix="/v1", tags=["transfers"])
+
+
+class Counterparty(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=140)
+    iban: str | None = Field(default=None, min_length=15, max_length=34)
+    account_number: str | None = Field(default=None, pattern=r"^[0-9]{6,20}$")
+
+    @model_validator(mode="after")
+    def one_destination(self) -> Counterparty:
+        if (self.iban is None) == (self.account_number is None):
+            raise ValueError("give exactly one of iban or account_number")
+        if self.iban is not None and not valid_iban(self.iban):
+            raise ValueError("iban is not valid (checksum)")
+        return self
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    from_account_id: uuid.UUID
+    to_account_id: uuid.UUID | None = None
+    counterparty: Counterparty | None = None
+    payee_id: uuid.UUID | None = Field(default=None, description="A saved payee instead of a counterparty")
+    amount: str = Field(min_length=1, max_length=20, description='Decimal string, e.g. "12.34"')
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str | None = Field(default=None, max_length=140)
+
+    @model_validator(mode="after")
+    def one_target(self) -> TransferIn:
+        targets = [t for t in (self.to_account_id, self.counterparty, self.payee_id) if t is not None]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of to_account_id, counterparty or payee_id")
+        return self
+
+
+class TransferOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    from_account_id: uuid.UUID
+    to_account_id: uuid.UUID | None
+    counterparty: dict[str, Any] | None
+    amount: str
+    currency: str
+    reference: str | None
+    failure_reason: str | None
+    created_at: datetime
+
+
+def transfer_out(t: Transfer) -> TransferOut:
+    return TransferOut(id=t.id, status=t.status, from_account_id=t.from_account_id, to_account_id=t.to_account_id,
+                       counterparty=t.counterparty, amount=to_decimal_string(t.amount, t.currency),
+                       currency=t.currency, reference=t.reference, failure_reason=t.failure_reason,
+                       created_at=t.created_at)
+
+
+def _replay(response: idempotency.StoredResponse) -> JSONResponse:
+    return JSONResponse(response.body, status_code=response.status, headers={"Idempotent-Replayed": "true"})
+
+
+@router.post("/transfers", status_code=201, response_model=TransferOut,
+             responses={400: {"description": "Idempotency-Key missing"}, 409: {"description": "Same key in flight"},
+                        422: {"description": "Invalid, or the key was used with another body"}})
+def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: CustomerIdDep, settings: SettingsDep,
+                    session: SessionDep,
+                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
+    key = idempotency.check_key(idempotency_key)
+    try:
+        currency = check_currency(body.currency)
+        amount = to_minor(body.amount, currency)
+    except InvalidMoney as exc:
+        raise Problem(422, exc.code, str(exc)) from exc
+    hit(settings.redis_url, settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
+    digest = idempotency.request_hash(body.model_dump(mode="json"))
+    if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
+        return _replay(replay)
+    flight = idempotency.InFlight(redis_for(settings.redis_url), customer_id, key, digest)
+    try:
+        acquired = flight.acquire()
+    except redis.RedisError as exc:
+        raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
+    if not acquired:
+        if flight.holder_digest() not in (None, digest):
+            raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
+        raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
+                      headers={"Retry-After": "1"})
+    try:
+        request = service.TransferRequest(
+            from_account_id=body.from_account_id, to_account_id=body.to_account_id,
+            counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
+            payee_id=body.payee_id,
+            amount=amount, currency=currency, reference=body.reference)
+        transfer = service.create(session, settings, principal, customer_id, request, key)
+        out = transfer_out(transfer).model_dump(mode="json")
+        idempotency.save(session, customer_id, key, digest, idempotency.StoredResponse(201, out),
+                         settings.idempotency_ttl_hours)
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another request with this key committed first (Redis had lost the marker): replay it.
+            session.rollback()
+            if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
+                return _replay(replay)
+            raise
+        return JSONResponse(out, status_code=201)
+    finally:
+        session.rollback()  # no-op after commit; undoes everything after a rejection
+        flight.release()
+
+
+@router.get("/transfers/{transfer_id}", response_model=TransferOut)
+def get_transfer(transfer_id: uuid.UUID, customer_id: CustomerIdDep, session: SessionDep) -> TransferOut:
+    return transfer_out(service.get(session, customer_id, transfer_id))
+
+
+class PayeeOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    iban_last4: str | None
+    account_number_last4: str | None
+
+
+@router.get("/payees", response_model=list[PayeeOut])
+def list_payees(customer_id: CustomerIdDep, session: SessionDep) -> list[PayeeOut]:
+    """Saved payees; destinations are shown by their last four characters only."""
+    return [PayeeOut(id=p.id, name=p.name, iban_last4=p.iban[-4:] if p.iban else None,
+                     account_number_last4=p.account_number[-4:] if p.account_number else None)
+            for p in service.payees_of(session, customer_id)]
+
+
+@router.get("/transfers", response_model=list[TransferOut])
+def list_transfers(customer_id: CustomerIdDep, session: SessionDep,
+                   status: Literal["completed", "pending", "failed"] | None = None,
+                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[TransferOut]:
+    """The customer's recent transfers, newest first (what "where is my transfer?" reads)."""
+    return [transfer_out(t) for t in service.recent(session, customer_id, status, limit)]
