@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     money_rate_limit: str = "30/minute"
 
+    # Transcripts: the Rasa event broker signs its batches with this secret (HMAC, like webhooks).
+    transcript_ingest_secret: str = Field(default="dev-only-transcript-ingest-secret", min_length=16)
+    transcript_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Keep an encrypted copy of the original text for compliance (needs PII_ENCRYPTION_KEY).
+    transcript_seal_originals: bool = False
+
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     chat_text_max_chars: int = Field(default=2000, ge=1)

@@ -43,6 +43,7 @@ class Person:
     phone: str
     roles: tuple[str, ...]
     kyc_status: str = "verified"
+    address: str | None = None
     timezone: str = "Europe/Dublin"
     currency: str = "EUR"
     salary: int = 0  # monthly, minor units
@@ -56,9 +57,9 @@ class Person:
 
 DEMO_PEOPLE = (
     Person("alice", "Alice Martin", "alice.martin@example.com", "+353 87 123 4567", ("customer",),
-           salary=385000, opening=250000),
+           address="14 Harbour Road, Howth, Dublin D13 X2Y4", salary=385000, opening=250000),
     Person("bob", "Bob Keller", "bob.keller@example.com", "+353 86 765 4321", ("customer",),
-           kyc_status="pending", salary=298000, opening=90000),
+           address="3 Mill Lane, Galway H91 K2P8", kyc_status="pending", salary=298000, opening=90000),
     Person("agent", "Sam Agent", "agent@bankbot.example", "+353 1 555 0100", ("agent",)),
     Person("compliance", "Casey Compliance", "compliance@bankbot.example", "+353 1 555 0199", ("compliance",)),
 )
@@ -135,9 +136,9 @@ def _bank_accounts(conn: psycopg.Connection, currency: str) -> dict[str, uuid.UU
 def _insert_user(conn: psycopg.Connection, person: Person, password_hash: str) -> tuple[uuid.UUID, bool]:
     user_id = stable_id("user", person.username)
     row = conn.execute(
-        """INSERT INTO users (id, username, password_hash, full_name, email, phone, roles, kyc_status, timezone)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING id""",
-        (user_id, person.username, password_hash, person.full_name, person.email, person.phone,
+        """INSERT INTO users (id, username, password_hash, full_name, email, phone, address, roles, kyc_status,
+           timezone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING id""",
+        (user_id, person.username, password_hash, person.full_name, person.email, person.phone, person.address,
          list(person.roles), person.kyc_status, person.timezone)).fetchone()
     return user_id, row is not None
 

@@ -43,6 +43,7 @@ class Service:
 def services(args: argparse.Namespace) -> list[Service]:
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
+    secret = os.environ.get("TRANSCRIPT_INGEST_SECRET", "dev-only-transcript-ingest-secret")
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     return [
@@ -50,6 +51,7 @@ def services(args: argparse.Namespace) -> list[Service]:
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
                  str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
                 "/healthz", {**common, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
+                             "TRANSCRIPT_INGEST_SECRET": secret,
                              "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/rasa"), "run", "actions", "--actions", "actions", "--port",
@@ -61,6 +63,7 @@ def services(args: argparse.Namespace) -> list[Service]:
                  "--interface", "127.0.0.1", "--port", str(args.rasa_port)],
                 "/webhooks/rest/",
                 {**common, "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
+                 "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events", "TRANSCRIPT_INGEST_SECRET": secret,
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]

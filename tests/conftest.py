@@ -6,9 +6,12 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from tests.dbutil import temporary_database
+
+TEST_REDIS_URL = "redis://127.0.0.1:6379/3"  # tests own this Redis db and empty it at the start
 from tests.factories import seed_demo
 
 
@@ -37,6 +40,9 @@ def client(seeded_database_url: str) -> Iterator[TestClient]:
     """The core application, in process, against the seeded test database and the real Redis."""
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", seeded_database_url)
+    mp.setenv("REDIS_URL", TEST_REDIS_URL)
+    mp.setenv("MONEY_RATE_LIMIT", "10000/minute")  # the limit itself has its own test
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     mp.setenv("RASA_URL", "http://127.0.0.1:9")  # no Rasa in-process: chat tests use the e2e stack
     from api.config import get_settings
 

@@ -24,7 +24,7 @@ _WORD = rf"(?:{_WORD_ALT})"
 # A run of number words: "twenty five", "twenty-five", "one hundred and twenty", "a hundred", "two grand".
 # "and" is only allowed between two number words; a leading "a"/"an" only before a scale word.
 NUMBER_WORDS_RE = (
-    rf"(?:(?:\ban?[\s-]+(?=(?:hundred|thousand|million|grand)\b))|\b{_WORD}\b)"
+    rf"(?:\ban?(?=[\s-]+(?:hundred|thousand|million|grand)\b)|\b{_WORD}\b)"
     rf"(?:(?:[\s-]+and[\s-]+|[\s-]+){_WORD}\b)*"
     rf"(?:[\s-]+grand\b)?"
 )

@@ -23,6 +23,7 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     kyc_status: Mapped[str] = mapped_column(String(16), default="pending")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -48,10 +49,13 @@ def spending(customer_id: CustomerIdDep, session: SessionDep, account_id: uuid.U
     currencies = {a.currency for a in accounts}
     if len(currencies) > 1:
         raise Problem(422, "mixed_currencies", "Your accounts hold several currencies; name one with account_id")
-    start, end = window(from_, to, timezone_of(session, customer_id))
+    tz = timezone_of(session, customer_id)
+    start, end = window(from_, to, tz)
     try:
-        totals = ledger.spending(conn, account_ids=[a.id for a in accounts], start=start, end=end,
-                                 category=category, merchant=merchant, group_by=group_by)
+        totals = ledger.spending(conn, account_ids=[a.id for a in accounts],
+                                 start=start or datetime(1970, 1, 1, tzinfo=UTC),
+                                 end=end or datetime.now(UTC) + timedelta(days=1), category=category,
+                                 merchant=merchant, group_by=group_by, tz=tz)
     except ledger.LedgerError as error:
         raise problem_from(error) from error
     currency = currencies.pop()

@@ -32,6 +32,7 @@ __all__ = [
     "compliance_encryption_enabled",
     "decrypt_for_compliance",
     "encrypt_for_compliance",
+    "prepare_known",
     "redact",
     "warm_up",
 ]
@@ -41,8 +42,16 @@ def warm_up() -> None:
     """Build the engines and run one message through them, so the first request is not slow."""
     from api.privacy.redactor import redact
 
-    redact("warm up: my card 4111 1111 1111 1111, call +44 20 7946 0958",
+    # One of each lazily loaded part: phone metadata, the e-mail suffix list, the deny-list compiler.
+    redact("warm up: my card 4111 1111 1111 1111, call +44 20 7946 0958, mail warm@example.com",
            known=KnownPII(full_name="Warm Up", phone="+44 20 7946 0000"))
+
+
+def prepare_known(known: KnownPII) -> None:
+    """Compile a customer's deny list ahead of their first message (about 2 ms, cached per customer)."""
+    from api.privacy.known import known_recognizers
+
+    known_recognizers(known)
 
 
 def __getattr__(name: str) -> Any:

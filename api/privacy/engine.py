@@ -56,7 +56,15 @@ _lock = threading.Lock()
 _engines: Engines | None = None
 
 
+def _quiet_presidio_loggers() -> None:
+    # Presidio's context enhancer logs the words around each match at DEBUG: raw customer text.
+    # Whatever level the application runs at, these loggers stay at WARNING.
+    for name in ("presidio-analyzer", "presidio-anonymizer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def build_engines(model: str | None = None) -> Engines:
+    _quiet_presidio_loggers()
     nlp_engine = OfflineSpacyNlpEngine(model)
     nlp_engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])

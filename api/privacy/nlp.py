@@ -38,7 +38,7 @@ def load_pipeline(name: str) -> tuple[Language, bool]:
     if name != BLANK:
         if spacy.util.is_package(name) or Path(name).is_dir():
             nlp = spacy.load(name, exclude=["parser"])  # the parser costs time and gives nothing here
-            return nlp, "ner" in nlp.pipe_names
+            return nlp, any(name in nlp.pipe_names for name in ("ner", "entity_ruler"))
         log.warning("PII_SPACY_MODEL=%s is not installed; using the blank English pipeline", name)
     return spacy.blank("en"), False
 
@@ -69,7 +69,11 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         if self.has_ner:
-            return super()._doc_to_nlp_artifact(doc, language)
+            artifacts = super()._doc_to_nlp_artifact(doc, language)
+            if not any(artifacts.lemmas):  # a model without a lemmatizer
+                artifacts.lemmas = [token.lower_ for token in doc]
+                artifacts.keywords = NlpArtifacts.set_keywords(self, artifacts.lemmas, language)
+            return artifacts
         # Blank pipeline: no entities, lemmas are the lower-cased tokens. One pass over the doc.
         indices, lemmas = [], []
         for token in doc:

@@ -17,6 +17,7 @@ from presidio_analyzer.predefined_recognizers import (
     EmailRecognizer,
     IbanRecognizer,
     PhoneRecognizer,
+    UkNinoRecognizer,
     UsBankRecognizer,
     UsSsnRecognizer,
 )
@@ -90,6 +91,7 @@ def builtin_recognizers() -> list[EntityRecognizer]:
         IbanRecognizer(),
         UsSsnRecognizer(context=["social", "security", "ssn", "ssns", "ssn#", "ss#", "ssid", "sin"]),
         OfflineEmailRecognizer(),
+        UkNinoRecognizer(),  # a UK bank's customers quote their National Insurance number
         FastPhoneRecognizer(supported_regions=PHONE_REGIONS,
                             # Not "number": "my order number is 6589264094". "my number is ..." is
                             # caught by the phone rule in patterns/personal.py, which knows orders.

@@ -20,7 +20,7 @@ class Transfer(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     from_account_id: Mapped[uuid.UUID]
     to_account_id: Mapped[uuid.UUID | None]
-    counterparty: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    counterparty: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str | None] = mapped_column(String(140))

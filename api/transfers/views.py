@@ -25,11 +25,11 @@ router = APIRouter(prefix="/v1", tags=["transfers"])
 
 
 class Counterparty(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=140)
-    iban: str | None = Field(default=None, min_length=15, max_length=34)
-    account_number: str | None = Field(default=None, pattern=r"^[0-9]{6,20}$")
+    name: str = Field(min_length=1, max_length=140, strict=True)
+    iban: str | None = Field(default=None, min_length=15, max_length=34, strict=True)
+    account_number: str | None = Field(default=None, pattern=r"^[0-9]{6,20}$", strict=True)
 
     @model_validator(mode="after")
     def one_destination(self) -> Counterparty:
@@ -41,15 +41,16 @@ class Counterparty(BaseModel):
 
 
 class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     from_account_id: uuid.UUID
     to_account_id: uuid.UUID | None = None
     counterparty: Counterparty | None = None
     payee_id: uuid.UUID | None = Field(default=None, description="A saved payee instead of a counterparty")
-    amount: str = Field(min_length=1, max_length=20, description='Decimal string, e.g. "12.34"')
-    currency: str = Field(min_length=3, max_length=3)
-    reference: str | None = Field(default=None, max_length=140)
+    # Strict: a JSON number is refused, so no float ever stands for money.
+    amount: str = Field(min_length=1, max_length=20, strict=True, description='Decimal string, e.g. "12.34"')
+    currency: str = Field(min_length=3, max_length=3, strict=True)
+    reference: str | None = Field(default=None, max_length=140, strict=True)
 
     @model_validator(mode="after")
     def one_target(self) -> TransferIn:
@@ -96,7 +97,7 @@ def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: Cust
     except InvalidMoney as exc:
         raise Problem(422, exc.code, str(exc)) from exc
     hit(settings.redis_url, settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
-    digest = idempotency.request_hash(body.model_dump(mode="json"))
+    digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
     if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
         return _replay(replay)
     flight = idempotency.InFlight(redis_for(settings.redis_url), customer_id, key, digest)

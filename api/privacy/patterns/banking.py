@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import re
 
-from api.privacy.patterns.common import GAP, KW_END, MONTH, NOT_A_SECRET, NUM_END, NUM_START, I, digit_count
+from api.privacy.patterns.common import (
+    GAP,
+    KW_END,
+    MONTH,
+    NOT_A_SECRET,
+    NUM_END,
+    NUM_START,
+    QUESTION_GAP,
+    I,
+    digit_count,
+)
 from api.privacy.rules import Rule
 
 ACCOUNT_KW = r"\b(?:account|acct|acc|a/c)s?(?:\s*(?:number|num|no\.?|#))?" + KW_END
@@ -25,14 +35,41 @@ CVV_KW = (r"\b(?:cvv2?|cvc2?|csc|cvn|security\s+(?:code|number|digits)|card\s+se
           r"(?:three|3|four|4)[\s-]digits?(?:\s+(?:code|number|security\s+code))?(?:\s+on\s+the\s+back)?|"
           r"(?:digits|code|number)\s+on\s+the\s+back)" + KW_END)
 
+# "account ending 5678", "card ends in 4242": the last digits, which stay readable.
+# ("the account number ends up being 12345678" is a whole number.)
+ENDING = re.compile(r"\b(?:ending|ends\s+(?:in|with)|last|order|ref)\b", I)
 SORT_CODE_VALUE = r"(\d{2}[\s-]?\d{2}[\s-]?\d{2})(?!\d)"
 CARD_VALUE = r"((?:\d[ -]?){12,18}\d)(?!\d)"
 MMYY = r"((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d{2})(?![\d/])"
 
+def _iban_ok(value: str) -> bool:
+    v = re.sub(r"[\s-]", "", value).upper()
+    if not (15 <= len(v) <= 34 and v[:2].isalpha() and v[2:4].isdigit() and v.isalnum()):
+        return False
+    return int("".join(str(int(c, 36)) for c in v[4:] + v[:4])) % 97 == 1
+
+
+def iban_span(text: str, m: re.Match[str], group: int) -> tuple[int, int] | None:
+    """The longest prefix of the match, cut at a space, that passes the IBAN checksum: the pattern
+    may run on into the next word ("gb82 west 1234 5698 7654 32 please")."""
+    start, end = m.span(group)
+    while end - start >= 15:
+        if _iban_ok(text[start:end]):
+            return start, end
+        cut = text.rfind(" ", start, end)
+        if cut <= start:
+            return None
+        end = cut
+    return None
+
+
 RULES = (
+    # Presidio's IbanRecognizer wants capitals; customers type "gb82 west 1234 ...".
+    Rule("iban in any case", re.compile(r"\b([a-z]{2}\d{2}(?:[ \-]?[a-z0-9]{2,4}){3,9})\b", I), {1: "IBAN_CODE"},
+         0.9, adjust=iban_span),
     Rule("account number after account word", re.compile(
         ACCOUNT_KW + GAP + NUM_START + r"(\d{4}[\s-]?\d{4})" + NUM_END, I),
-        {1: "ACCOUNT_NUMBER"}, 0.85, gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref)\b", I)),
+        {1: "ACCOUNT_NUMBER"}, 0.85, gap_veto=ENDING),
     Rule("internal account id", re.compile(r"\b(ACC-?\d{8})\b", I), {1: "ACCOUNT_NUMBER"}, 0.95),
     Rule("sort code after keyword", re.compile(SORT_KW + GAP + NUM_START + SORT_CODE_VALUE, I),
          {1: "SORT_CODE"}, 0.9),
@@ -51,7 +88,7 @@ RULES = (
     # through Presidio's own CreditCardRecognizer.
     Rule("card number after card word", re.compile(CARD_KW + GAP + NUM_START + CARD_VALUE, I),
          {1: "CREDIT_CARD"}, 0.6, check=digit_count(13, 19),
-         gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref)\b", I)),
+         gap_veto=ENDING),
     # "4111 1111 1111 1111 09/27 123": a pasted card block, expiry and CVV follow the number.
     Rule("card block", re.compile(
         NUM_START + CARD_VALUE + r"[\s,;/|]*(?:(?:exp\w*|valid\s+thru)[\s:.]*)?" + MMYY +
@@ -63,6 +100,8 @@ RULES = (
     Rule("cvv after keyword", re.compile(CVV_KW + GAP + NUM_START + r"(\d{3,4})" + NUM_END, I),
          {1: "CARD_CVV"}, 0.85, gap_veto=NOT_A_SECRET,
          before_veto=re.compile(r"\b(?:last|first|final)\s*$", I)),  # "the last 4 digits are 4242"
+    Rule("cvv after a question", re.compile(CVV_KW + QUESTION_GAP + NUM_START + r"(\d{3,4})" + NUM_END, I),
+         {1: "CARD_CVV"}, 0.8),
     Rule("cvv before keyword", re.compile(
         NUM_START + r"(\d{3,4})\s+(?:is|was)\s+(?:my|the)\s+(?:cvv2?|cvc2?|security\s+code|"
         r"(?:three|3)[\s-]digits?(?:\s+code)?)" + KW_END, I), {1: "CARD_CVV"}, 0.85),

@@ -29,7 +29,8 @@ DATE = (r"(\d{1,2}" + ORD + r"(?:\s+of)?\s+" + MONTH + r"(?:,?\s+\d{4}|\s+'?\d{2
 SUFFIX = (r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|close|cl|way|court|ct|place|pl|"
           r"boulevard|blvd|terrace|ter|crescent|cres|gardens|gdns|grove|gr|park|square|sq|hill|row|mews|"
           r"parkway|pkwy|circle|cir|highway|hwy|walk|rise|green|view|parade|heights|quay|wharf|yard|"
-          r"crossing|xing|trail|trl|loop|run|pike|alley|plaza|causeway|junction|meadows?|ridge|vale|"
+          r"crossing|xing|crossroads?|trail|trl|loop|run|pike|alley|plaza|causeway|junction|meadows?|ridge|vale|"
+          r"mission|lodge|keys|parkways|squares|terraces|groves|drives|roads|lanes|gardens|"
           r"villas|wood|point|path|street|ports?|harbou?r|landing|manor|estates?|fields?|forge|glen|"
           r"hollow|island|lakes?|mills?|mount|orchard|pass|ramp|shore|springs?|station|summit|"
           r"turnpike|union|valley|village|vista|falls|ferry|ford|fort|gateway|brook|burgs?|bypass|"
@@ -46,12 +47,17 @@ UK_POSTCODE = r"(?:GIR\s?0AA|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
 EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[AC-FHKNPRTV-Y0-9]{4}"
 US_CITY_ZIP = r"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?)"
 NOT_TOWN = r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|I|It|My|The|This|So)\b)"
-TOWN = r"(?:,\s*" + NOT_TOWN + r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[\s\-][A-ZÀ-Þ][a-zß-ÿ]+){0,2})"
+TOWN_PARTICLE = r"(?:am|an|im|der|de|la|le|les|sur|en|upon|on|del|di)"
+# ", Leeds", ", South Eileen", ", Mühldorf am Inn", ", Stratford-upon-Avon"
+TOWN = (r"(?:,\s*" + NOT_TOWN + r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[\s\-](?:" + TOWN_PARTICLE + r"[\s\-])?[A-ZÀ-Þ][a-zß-ÿ]+){0,3}"
+        r"(?:\s+\d{4}\s?[A-Z]{2}|\s+\d{5})?)")
 ADDRESS_TAIL = (r"(?-i:(?:" + US_CITY_ZIP + r"|" + TOWN + r"{0,2}(?:,?\s+(?:" + UK_POSTCODE + r"|" + EIRCODE +
                 r"|\d{5}|\d{4}\s?[A-Z]{2}))?)?)")
 
-EN_STREET = (r"(?:(?:flat|apt|apartment|unit)\s+\w{1,5},?\s+)?\d{1,5}[A-Za-z]?,?\s+(?:" + STREET_WORD +
-             r"\s+){1,3}" + SUFFIX + r"\b\.?")
+UNIT_FIRST = r"(?:flat|apt|apartment|unit|studio|suite|room)\s+\w{1,5},?\s+"
+EN_STREET = (r"(?:" + UNIT_FIRST + r")?\d{1,5}[A-Za-z]?,?\s+(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?"
+             # "Studio 10, Zoe Lodge": a unit and a street, no house number
+             r"|" + UNIT_FIRST + r"(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?")
 CONTINENTAL = (
     r"(?:(?-i:[A-ZÄÖÜ][a-zäöüß]+(?:[\s\-][A-ZÄÖÜ][a-zäöüß]+){0,3})[\s\-]?(?:straße|strasse|str\.|weg|platz|gasse|"
     r"allee|ring|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)\s+\d{1,4}\s?[a-zA-Z]?(?:[-/]\d{1,4})?"
@@ -66,7 +72,7 @@ CONTINENTAL = (
 ADDRESS_KW = (r"\b(?:i\s+live\s+(?:at|in|on)|i'm\s+at|i\s+am\s+at|live\s+at|lives\s+at|my\s+(?:home\s+|new\s+|"
               r"old\s+|postal\s+|billing\s+|mailing\s+|delivery\s+|current\s+)?address(?:\s+is|\s*:)?|"
               r"address(?:\s+is|\s*:)|moved\s+to|move\s+to|send\s+(?:\w+\s+){0,3}to|"
-              r"deliver(?:ed)?\s+(?:it\s+)?to|post(?:ed)?\s+(?:it\s+)?to|registered\s+at|residing\s+at|"
+              r"deliver(?:ed)?\s+(?:it\s+)?to|(?:should|must|can|will|to)\s+go\s+to|(?:new|home)\s+address|post(?:ed)?\s+(?:it\s+)?to|registered\s+at|residing\s+at|"
               r"resident\s+at)" + KW_END)
 # From the keyword to the end of the clause; "St. Mary's" and "Apt. 4" keep going.
 STREET_TYPE_FIRST = (r"(?:rue|chemin|avenue|boulevard|allée|impasse|place|quai|calle|avenida|paseo|plaza|"
@@ -94,6 +100,11 @@ NOT_NAME = re.compile(
     r"Spotify|Apple|Google|Paypal|PayPal|Starbucks|Costa)\b")
 
 
+_COMMON = """not no on in the a an and but is was wrong missing spelled spelt still correct different
+same also changed right written there here please thanks thank it"""
+COMMON_WORDS = frozenset(_COMMON.split())
+
+
 def _name_ok(value: str) -> bool:
     return not NOT_NAME.match(value)
 
@@ -105,8 +116,9 @@ PAYEE_INTRO = (r"\b(?:pay|send|sent|transfer|transferred|wire|wired|paid|payment
                r"beneficiary|refund|owe|lend|give)\b(?:[^\n.!?]|\.(?=\d)){0,40}?\b(?:to|from|is|:)\s+")
 TITLE = r"\b(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord)\.?\s+"
 
-PHONE_KW = (r"\b(?:phone|mobile|mob|cell|tel|telephone|landline|whatsapp|sms|text\s+me|call\s+me|"
-            r"ring\s+me|reach\s+me|contact|number)(?:\s*(?:number|no\.?|#))?" + KW_END)
+PHONE_KW = (r"\b(?:phone|mobile|mob|cell|tel|telephone|landline|whatsapp|sms|text(?:\s+me)?|"
+            r"call(?:ed)?(?:\s+me)?(?:\s+back)?(?:\s+(?:on|at|from))?|ring(?:\s+me)?|reach\s+me|contact|number)"
+            r"(?:\s*(?:number|no\.?|#))?" + KW_END)
 NOT_PHONE_BEFORE = re.compile(
     r"\b(?:order|account|acct|card|reference|ref|transaction|tracking|routing|sort|iban|customer|case|"
     r"ticket|invoice|policy|member|confirmation|serial|model|pin|security|social|ssn)\s*$", I)
@@ -126,6 +138,11 @@ RULES = (
     Rule("address after keyword", re.compile(ADDRESS_KW + ADDRESS_TO_END, I), {1: "STREET_ADDRESS"}, 0.7),
     Rule("name after introduction", re.compile(PERSON_INTRO + r",?\s+(" + NAME + r")\b", I), {1: "PERSON"},
          0.6, check=_name_ok),
+    # Typed in lower case, a name is only taken after "my name is" / "name:", and only if its
+    # words are not common ones ("my name is not on the account").
+    Rule("lower-case name after my name is", re.compile(
+        r"\b(?:my\s+name\s+is|my\s+name's|(?:full\s+)?name\s*:)\s+((?-i:[a-z][a-z'’\-]+(?:\s+[a-z][a-z'’\-]+)?))\b"
+        , I), {1: "PERSON"}, 0.6, check=lambda v: not any(w in COMMON_WORDS for w in v.split())),
     Rule("name after title", re.compile(TITLE + r"(" + NAME + r")\b", I), {1: "PERSON"}, 0.7,
          check=_name_ok),
     Rule("payee full name", re.compile(PAYEE_INTRO + r"(" + NAME2 + r")\b", I), {1: "PERSON"}, 0.55,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from api.privacy.patterns.common import GAP, KW_END, NOT_A_SECRET, NUM_END, NUM_START, I
+from api.privacy.patterns.common import GAP, KW_END, NOT_A_SECRET, NUM_END, NUM_START, QUESTION_GAP, I
 from api.privacy.rules import Rule, Span
 
 PIN_KW = r"\bpin(?:\s*(?:number|code|no\.?|#))?" + KW_END
@@ -44,6 +44,13 @@ def password_span(text: str, m: re.Match[str], _group: int) -> Span | None:
     return (start, end) if len(value) >= 3 or strict else None
 
 
+def _looks_secret(value: str) -> bool:
+    """A digit or a symbol next to letters: "hunter2", "More$95", not "reset" or "2"."""
+    value = value.rstrip(_TRAIL)
+    return len(value) >= 4 and any(c.isalpha() for c in value) and \
+        any(c.isdigit() or not c.isalnum() for c in value)
+
+
 PW_VALUE = r"(?:[\"'“‘](?P<q>[^\"'”’\n]{2,64})[\"'”’]|(?P<v>[^\s\"'“‘][^\s]{0,63}))"
 
 RULES = (
@@ -61,6 +68,13 @@ RULES = (
     Rule("password after keyword", re.compile(
         PW_KW + r"(?P<gap>[^\n.!?:=\"']{0,30}?)(?P<conn>\s*[:=]\s*|\s+(?:is|was|is\s+now|should\s+be|"
         r"will\s+be)\s+(?::\s*)?)" + PW_VALUE, I), {0: "PASSWORD"}, 0.85, adjust=password_span),
+    # "someone knows my password hunter2": no connector, so the value must look like a password.
+    Rule("password right after keyword", re.compile(
+        r"\b(?:pass(?:word|wd|code)|pwd)(?P<conn>\s+)(?P<q>)(?P<v>[^\s\"'“‘]{4,64})", I), {0: "PASSWORD"}, 0.7,
+        adjust=lambda text, m, g: password_span(text, m, g) if _looks_secret(m.group("v")) else None),
+    Rule("pin, code or cvv after a question", re.compile(
+        r"\b(?:pin|otp|code|passcode)" + KW_END + QUESTION_GAP + NUM_START + DIGITS + NUM_END, I),
+        {1: "PIN"}, 0.75),
     Rule("password changed to", re.compile(
         r"\b(?:chang|set|reset|updat)\w*\s+(?:my\s+|the\s+)?(?:pass(?:word|code)|pwd)\s+to(?P<conn>\s+)"
         + PW_VALUE, I), {0: "PASSWORD"}, 0.85, adjust=password_span),

@@ -1,0 +1,74 @@
+"""Transcript ingestion from the Rasa event broker, and the redacted transcript for those allowed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from api import privacy
+from api.audit.service import record
+from api.conversations.models import Conversation
+from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.problems import Problem
+from api.transcripts import service
+from api.webhooks.signing import verify
+
+router = APIRouter(prefix="/v1", tags=["transcripts"])
+
+
+class EventBatch(BaseModel):
+    events: list[dict[str, Any]] = Field(max_length=service.MAX_EVENTS_PER_BATCH)
+
+
+class TranscriptLine(BaseModel):
+    role: str
+    text: str
+    entity_types: list[str]
+    intent: str | None
+    confidence: float | None
+    sent_at: datetime
+
+
+class TranscriptOut(BaseModel):
+    conversation_id: uuid.UUID
+    messages: list[TranscriptLine]
+
+
+@router.post("/transcripts/events", include_in_schema=False)
+async def ingest_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, int]:
+    """Internal: the event broker's signed batches. Redaction happens here, before the insert."""
+    body = await request.body()
+    verify(settings.transcript_ingest_secret, settings.webhook_tolerance_seconds,
+           request.headers.get("x-timestamp"), request.headers.get("x-signature"), body)
+    try:
+        batch = EventBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise Problem(422, "validation_error", "The event batch is not valid") from exc
+    result = service.ingest(session, settings, batch.events, privacy.redact)
+    session.commit()
+    return {"stored": result.stored, "duplicates": result.duplicates, "skipped": result.skipped}
+
+
+@router.get("/conversations/{conversation_id}/transcript", response_model=TranscriptOut)
+def read_transcript(conversation_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> TranscriptOut:
+    """The redacted transcript: for its customer, compliance, and the agent assigned to it."""
+    conversation = session.get(Conversation, conversation_id)
+    owner = conversation is not None and "customer" in principal.roles and \
+        principal.customer_id == conversation.customer_id
+    compliance = "compliance" in principal.roles
+    if conversation is None or not (owner or compliance):
+        # Agents read transcripts through their handoff assignment; everyone else sees nothing here.
+        raise Problem(404, "conversation_not_found", "No such conversation")
+    if compliance:
+        record(session, principal, "transcript.read", "conversation", conversation_id)
+        session.commit()
+    messages = service.transcript(session, conversation_id, limit)
+    return TranscriptOut(conversation_id=conversation_id, messages=[
+        TranscriptLine(role=m.role, text=m.text, entity_types=list(m.entity_types), intent=m.intent,
+                       confidence=float(m.confidence) if m.confidence is not None else None, sent_at=m.sent_at)
+        for m in messages])

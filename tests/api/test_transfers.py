@@ -1,0 +1,189 @@
+"""POST /v1/transfers: the idempotency contract, limits, KYC gate, and no half-done change."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.redis_client import redis_for
+from api.transfers import idempotency
+from data.seed import stable_id
+from tests.api.helpers import accounts_by_type, balances, is_problem
+from tests.conftest import TEST_REDIS_URL
+
+
+def _body(client: TestClient, headers, amount: str = "12.34", **extra) -> dict:
+    accounts = accounts_by_type(client, headers)
+    return {"from_account_id": accounts["checking"]["id"], "to_account_id": accounts["savings"]["id"],
+            "amount": amount, "currency": "EUR", **extra}
+
+
+def _count_transfers(pg) -> int:
+    return pg.execute("SELECT count(*) FROM transfers").fetchone()[0]
+
+
+def _count_entries(pg) -> int:
+    return pg.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+
+
+def test_missing_key_is_400(client: TestClient, alice) -> None:
+    is_problem(client.post("/v1/transfers", headers=alice, json=_body(client, alice)), 400, "idempotency_key_missing")
+
+
+def test_internal_transfer_moves_money_once_and_replays(client: TestClient, alice, pg) -> None:
+    body = _body(client, alice)
+    before = balances(client, alice)
+    key = {"Idempotency-Key": f"test-{uuid.uuid4()}"}
+    first = client.post("/v1/transfers", headers={**alice, **key}, json=body)
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "completed"
+    after = balances(client, alice)
+    assert after[body["from_account_id"]][0] == before[body["from_account_id"]][0] - Decimal("12.34")
+    assert after[body["to_account_id"]][0] == before[body["to_account_id"]][0] + Decimal("12.34")
+    entries = _count_entries(pg)
+    again = client.post("/v1/transfers", headers={**alice, **key}, json=body)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert balances(client, alice) == after and _count_entries(pg) == entries
+    different = client.post("/v1/transfers", headers={**alice, **key}, json={**body, "amount": "1.00"})
+    is_problem(different, 422, "idempotency_key_reused")
+    assert balances(client, alice) == after
+
+
+def test_same_key_in_flight_is_409_and_other_body_is_422(client: TestClient, alice, pg) -> None:
+    body = _body(client, alice, amount="3.00")
+    key = f"inflight-{uuid.uuid4()}"
+    customer = stable_id("user", "alice")
+    digest = idempotency.request_hash(body)
+    marker = idempotency.InFlight(redis_for(TEST_REDIS_URL), customer, key, digest)
+    assert marker.acquire()  # as if a first request with this key were still running
+    try:
+        before = _count_transfers(pg)
+        is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body), 409,
+                   "idempotency_key_in_flight")
+        is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key},
+                               json={**body, "amount": "4.00"}), 422, "idempotency_key_reused")
+        assert _count_transfers(pg) == before
+    finally:
+        marker.release()
+    assert client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body).status_code == 201
+
+
+def test_concurrent_duplicates_move_money_once(client: TestClient, alice, pg) -> None:
+    body = _body(client, alice, amount="7.77")
+    key = {"Idempotency-Key": f"storm-{uuid.uuid4()}"}
+    before = balances(client, alice)[body["from_account_id"]][0]
+    statuses: list[int] = []
+
+    def send() -> None:
+        statuses.append(client.post("/v1/transfers", headers={**alice, **key}, json=body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    assert balances(client, alice)[body["from_account_id"]][0] == before - Decimal("7.77")
+
+
+@pytest.mark.parametrize(("amount", "status", "code"), [
+    ("-1.00", 422, "invalid_amount"), ("0", 422, "invalid_amount"), ("0.00", 422, "invalid_amount"),
+    ("NaN", 422, "invalid_amount"), ("Infinity", 422, "invalid_amount"), ("1e3", 422, "invalid_amount"),
+    ("1.001", 422, "too_many_decimals"), ("", 422, None), ("99999999999999", 422, None),
+    (12.34, 422, "validation_error"), (None, 422, "validation_error"), (["1"], 422, "validation_error"),
+])
+def test_bad_amounts_change_nothing(client: TestClient, alice, pg, amount, status, code) -> None:
+    before, count = balances(client, alice), _count_transfers(pg)
+    response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                           json=_body(client, alice, amount=amount))
+    is_problem(response, status, code)
+    assert balances(client, alice) == before and _count_transfers(pg) == count
+
+
+@pytest.mark.parametrize(("change", "status", "code"), [
+    ({"currency": "USD"}, 422, "currency_mismatch"), ({"currency": "XYZ"}, 422, "invalid_currency"),
+    ({"currency": "eur"}, 422, "invalid_currency"), ({"from_account_id": "not-a-uuid"}, 422, "validation_error"),
+    ({"from_account_id": str(uuid.uuid4())}, 404, "account_not_found"),
+    ({"to_account_id": str(uuid.uuid4())}, 404, "account_not_found"),
+    ({"amount": "20000.00"}, 422, "transfer_limit_exceeded"), ({"unexpected": 1}, 422, "validation_error"),
+])
+def test_bad_requests_change_nothing(client: TestClient, alice, pg, change, status, code) -> None:
+    before, count = balances(client, alice), _count_transfers(pg)
+    response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                           json={**_body(client, alice), **change})
+    is_problem(response, status, code)
+    assert balances(client, alice) == before and _count_transfers(pg) == count
+
+
+def test_same_account_both_sides(client: TestClient, alice) -> None:
+    body = _body(client, alice)
+    body["to_account_id"] = body["from_account_id"]
+    is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": "same-1"}, json=body), 422,
+               "same_account")
+
+
+def test_insufficient_funds_is_422_and_nothing_moves(client: TestClient, alice) -> None:
+    accounts = accounts_by_type(client, alice)
+    body = {"from_account_id": accounts["savings"]["id"], "to_account_id": accounts["checking"]["id"],
+            "currency": "EUR", "amount": str(Decimal(accounts["savings"]["available"]) + Decimal("0.01"))}
+    before = balances(client, alice)
+    is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": "nsf-1"}, json=body), 422,
+               "insufficient_funds")
+    assert balances(client, alice) == before
+
+
+def test_unverified_customer_gets_kyc_403(client: TestClient, bob) -> None:
+    before = balances(client, bob)
+    response = client.post("/v1/transfers", headers={**bob, "Idempotency-Key": "kyc-1"},
+                           json=_body(client, bob, amount="1.00"))
+    body = is_problem(response, 403, "kyc_required")
+    assert body["type"].endswith("/kyc_required") and body["kyc_status"] == "pending"
+    assert balances(client, bob) == before
+
+
+def test_alice_cannot_move_bobs_money(client: TestClient, alice, bob) -> None:
+    bob_accounts = accounts_by_type(client, bob)
+    before = balances(client, bob)
+    body = {"from_account_id": bob_accounts["checking"]["id"], "to_account_id": bob_accounts["savings"]["id"],
+            "amount": "1.00", "currency": "EUR"}
+    is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": "theft-1"}, json=body), 404)
+    assert balances(client, bob) == before
+
+
+def test_external_transfer_to_payee_is_pending_and_reserves_funds(client: TestClient, alice) -> None:
+    payees = client.get("/v1/payees", headers=alice).json()
+    assert {p["name"] for p in payees} >= {"Mary Martin"}
+    mary = next(p for p in payees if p["name"] == "Mary Martin")
+    checking = accounts_by_type(client, alice)["checking"]
+    response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": f"ext-{uuid.uuid4()}"},
+                           json={"from_account_id": checking["id"], "payee_id": mary["id"], "amount": "25.00",
+                                 "currency": "EUR", "reference": "Birthday"})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending"
+    assert response.json()["counterparty"]["name"] == "Mary Martin"
+    after = accounts_by_type(client, alice)["checking"]
+    assert Decimal(after["balance"]) == Decimal(checking["balance"])
+    assert Decimal(after["available"]) == Decimal(checking["available"]) - Decimal("25.00")
+    fetched = client.get(f"/v1/transfers/{response.json()['id']}", headers=alice)
+    assert fetched.status_code == 200 and fetched.json()["status"] == "pending"
+
+
+def test_counterparty_iban_is_checked(client: TestClient, alice) -> None:
+    checking = accounts_by_type(client, alice)["checking"]
+    body = {"from_account_id": checking["id"], "counterparty": {"name": "X", "iban": "IE00BOFI90001712345678"},
+            "amount": "1.00", "currency": "EUR"}
+    is_problem(client.post("/v1/transfers", headers={**alice, "Idempotency-Key": "iban-1"}, json=body), 422,
+               "validation_error")
+
+
+def test_other_customers_transfer_is_404(client: TestClient, alice, bob) -> None:
+    response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": f"own-{uuid.uuid4()}"},
+                           json=_body(client, alice, amount="1.00"))
+    transfer_id = response.json()["id"]
+    is_problem(client.get(f"/v1/transfers/{transfer_id}", headers=bob), 404, "transfer_not_found")
