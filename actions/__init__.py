@@ -4,3 +4,5 @@ It holds no state and no business rule. Every call to the core carries a short-l
 that the core scopes to the conversation's customer, so no slot or sender id can reach another
 customer's accounts.
 """
+
+import bankbot_logging  # noqa: F401 - installs the PII log filter in the action server

@@ -21,8 +21,13 @@ def pick_card(tracker: Tracker, cards: list[dict[str, Any]], usable: set[str]) -
     return (candidates[0], []) if len(candidates) == 1 else (None, candidates)
 
 
-class _SetFrozen(Action):
+class _SetFrozen:
+    """Shared run() of freeze and unfreeze (a mixin: rasa_sdk registers every Action subclass)."""
+
     frozen: bool
+
+    def name(self) -> str:
+        raise NotImplementedError
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -56,14 +61,14 @@ class _SetFrozen(Action):
         return []
 
 
-class ActionFreezeCard(_SetFrozen):
+class ActionFreezeCard(_SetFrozen, Action):
     frozen = True
 
     def name(self) -> str:
         return "action_freeze_card"
 
 
-class ActionUnfreezeCard(_SetFrozen):
+class ActionUnfreezeCard(_SetFrozen, Action):
     frozen = False
 
     def name(self) -> str:

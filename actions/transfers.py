@@ -7,7 +7,6 @@ so a retried or duplicated execute action sends the same key and the core moves 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,9 +19,10 @@ from actions.formatting import money
 from actions.understanding.amounts import format_for_api, parse_amount
 from actions.understanding.categories import find_account, find_recipient
 
-FORM_SLOTS = ("transfer_amount", "transfer_currency", "transfer_recipient_id", "transfer_recipient_name",
-              "transfer_recipient_kind", "transfer_source_id", "transfer_run_id", "transfer_awaiting_confirmation",
-              "transfer_candidates")
+# Rasa keeps only the form's required slots from a validation action, so each slot carries all it
+# needs: the amount with its currency ("25 EUR"), the recipient as "account:<id>" or "payee:<id>".
+FORM_SLOTS = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_run_id",
+              "transfer_awaiting_confirmation", "transfer_candidates")
 
 ADVICE = {
     "insufficient_funds": "There isn't enough money in that account. You could move money from savings first.",
@@ -59,8 +59,7 @@ class ValidateTransferForm(FormValidationAction):
         parsed = parse_amount(entity(tracker, "amount") or text_of(tracker))
         if parsed is None:
             return {}
-        return {"transfer_amount": str(parsed.amount), "transfer_currency": parsed.currency,
-                "transfer_run_id": tracker.get_slot("transfer_run_id") or uuid.uuid4().hex}
+        return {"transfer_amount": f"{parsed.amount} {parsed.currency or ''}".strip()}
 
     async def extract_transfer_recipient_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: DomainDict) -> dict[str, Any]:
@@ -73,27 +72,18 @@ class ValidateTransferForm(FormValidationAction):
         except (CoreUnavailable, CoreError):
             return {}
         if chosen:
-            for a in accounts:
-                if a["id"] == chosen:
-                    return {"transfer_recipient_id": a["id"], "transfer_recipient_name": a["name"],
-                            "transfer_recipient_kind": "account"}
-            for p in payees:
-                if p["id"] == chosen:
-                    return {"transfer_recipient_id": p["id"], "transfer_recipient_name": p["name"],
-                            "transfer_recipient_kind": "payee"}
-            return {}
+            known = {f"account:{a['id']}" for a in accounts} | {f"payee:{p['id']}" for p in payees}
+            return {"transfer_recipient_id": chosen} if chosen in known else {}
         text = text_of(tracker)
         kind = find_account(text) if tracker.get_slot("requested_slot") == "transfer_recipient_id" or \
             " to " in f" {text.lower()} " else None
         own = [a for a in accounts if kind and a["type"] == kind]
         if len(own) == 1:
-            return {"transfer_recipient_id": own[0]["id"], "transfer_recipient_name": own[0]["name"],
-                    "transfer_recipient_kind": "account"}
+            return {"transfer_recipient_id": f"account:{own[0]['id']}"}
         names = find_recipient(entity(tracker, "recipient") or text, [p["name"] for p in payees])
         matches = [p for p in payees if p["name"] in names]
         if len(matches) == 1:
-            return {"transfer_recipient_id": matches[0]["id"], "transfer_recipient_name": matches[0]["name"],
-                    "transfer_recipient_kind": "payee"}
+            return {"transfer_recipient_id": f"payee:{matches[0]['id']}"}
         if len(matches) > 1:
             return {"transfer_candidates": [p["id"] for p in matches]}
         return {}
@@ -109,7 +99,7 @@ class ValidateTransferForm(FormValidationAction):
             return {}
         if chosen and any(a["id"] == chosen for a in accounts):
             return {"transfer_source_id": chosen}
-        recipient = tracker.get_slot("transfer_recipient_id")
+        recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
         text = text_of(tracker).lower()
         kind = find_account(text.split(" to ")[0]) if " from " in f" {text} " else None
         sources = [a for a in accounts if a["id"] != recipient and (kind is None or a["type"] == kind)]
@@ -119,11 +109,8 @@ class ValidateTransferForm(FormValidationAction):
 
     async def validate_transfer_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
-        try:
-            amount = Decimal(str(value))
-        except ArithmeticError:
-            amount = Decimal(0)
-        if amount <= 0:
+        parsed = parse_amount(str(value))
+        if parsed is None or parsed.amount <= 0:
             dispatcher.utter_message(text="The amount needs to be more than zero.")
             return {"transfer_amount": None}
         return {"transfer_amount": str(value)}
@@ -155,15 +142,15 @@ class ActionAskTransferRecipientId(Action):
             options = [p for p in payees if p["id"] in candidates]
             dispatcher.utter_message(text="I found several payees with that name. Which one?",
                                      buttons=[button(f"{p['name']} (…{p.get('iban_last4') or ''})", "transfer_money",
-                                                     recipient_id=p["id"]) for p in options])
+                                                     recipient_id=f"payee:{p['id']}") for p in options])
             return [SlotSet("transfer_candidates", None)]
         spoken = entity(tracker, "recipient")
         intro = f"I can't find \"{spoken}\" among your saved payees. " if spoken else ""
         dispatcher.utter_message(
             text=intro + "Who should receive it? Pick one of your accounts or saved payees "
                          "(new payees are added in the app).",
-            buttons=[button(a["name"], "transfer_money", recipient_id=a["id"]) for a in accounts] +
-                    [button(p["name"], "transfer_money", recipient_id=p["id"]) for p in payees])
+            buttons=[button(a["name"], "transfer_money", recipient_id=f"account:{a['id']}") for a in accounts] +
+                    [button(p["name"], "transfer_money", recipient_id=f"payee:{p['id']}") for p in payees])
         return []
 
 
@@ -177,7 +164,7 @@ class ActionAskTransferSourceId(Action):
             accounts = await CoreClient(tracker.sender_id).accounts()
         except CoreUnavailable:
             return core_down(dispatcher)
-        recipient = tracker.get_slot("transfer_recipient_id")
+        recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
         dispatcher.utter_message(text="Which account should it come from?", buttons=[
             button(f"{a['name']} ({money(a['available'], a['currency'])} available)", "transfer_money",
                    source_id=a["id"]) for a in accounts if a["id"] != recipient])
@@ -192,23 +179,34 @@ class ActionConfirmTransfer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        client = CoreClient(tracker.sender_id)
         try:
-            accounts = await CoreClient(tracker.sender_id).accounts()
+            accounts, payees = await _accounts_and_payees(client)
         except CoreUnavailable:
             return [*core_down(dispatcher), *reset_slots()]
         source = next((a for a in accounts if a["id"] == tracker.get_slot("transfer_source_id")), None)
-        if source is None:
-            dispatcher.utter_message(text="I couldn't find that account any more, so I've stopped here.")
+        recipient = recipient_name(tracker.get_slot("transfer_recipient_id"), accounts, payees)
+        parsed = parse_amount(tracker.get_slot("transfer_amount") or "")
+        if source is None or recipient is None or parsed is None:
+            dispatcher.utter_message(text="I couldn't find those details any more, so I've stopped here.")
             return reset_slots()
-        currency = tracker.get_slot("transfer_currency") or source["currency"]
-        amount = tracker.get_slot("transfer_amount")
-        when = "now" if tracker.get_slot("transfer_recipient_kind") == "account" else \
+        currency = parsed.currency or source["currency"]
+        when = "now" if tracker.get_slot("transfer_recipient_id").startswith("account:") else \
             "by bank transfer (usually arrives the same or next business day)"
         dispatcher.utter_message(
-            text=f"Please confirm: send {money(amount, currency)} from {source['name']} to "
-                 f"{tracker.get_slot('transfer_recipient_name')}, {when}. Shall I go ahead?",
+            text=f"Please confirm: send {money(str(parsed.amount), currency)} from {source['name']} to {recipient}, "
+                 f"{when}. Shall I go ahead?",
             buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No, cancel", "payload": "/deny"}])
-        return [SlotSet("transfer_awaiting_confirmation", True), SlotSet("transfer_currency", currency)]
+        # One run id per confirmed summary: retries of the execute action reuse it, so one key, one transfer.
+        return [SlotSet("transfer_awaiting_confirmation", True),
+                SlotSet("transfer_amount", f"{parsed.amount} {currency}"),
+                SlotSet("transfer_run_id", uuid.uuid4().hex)]
+
+
+def recipient_name(recipient: str | None, accounts: list[dict[str, Any]], payees: list[dict[str, Any]]) -> str | None:
+    kind, _, ident = (recipient or "").partition(":")
+    pool = accounts if kind == "account" else payees if kind == "payee" else []
+    return next((x["name"] for x in pool if x["id"] == ident), None)
 
 
 class ActionExecuteTransfer(Action):
@@ -220,18 +218,17 @@ class ActionExecuteTransfer(Action):
         if not tracker.get_slot("transfer_awaiting_confirmation") or intent(tracker) != "affirm":
             dispatcher.utter_message(text="There's no transfer waiting for your confirmation.")
             return []
-        currency = tracker.get_slot("transfer_currency")
+        parsed = parse_amount(tracker.get_slot("transfer_amount") or "")
+        kind, _, recipient_id = (tracker.get_slot("transfer_recipient_id") or "").partition(":")
+        assert parsed is not None and parsed.currency and kind in ("account", "payee"), "confirmed slots are complete"
         body: dict[str, Any] = {"from_account_id": tracker.get_slot("transfer_source_id"),
-                                "amount": format_for_api(parse_amount(f"{tracker.get_slot('transfer_amount')} "
-                                                                      f"{currency}"), currency),
-                                "currency": currency, "reference": "Sent with the assistant"}
-        if tracker.get_slot("transfer_recipient_kind") == "account":
-            body["to_account_id"] = tracker.get_slot("transfer_recipient_id")
-        else:
-            body["payee_id"] = tracker.get_slot("transfer_recipient_id")
+                                "amount": format_for_api(parsed, parsed.currency), "currency": parsed.currency,
+                                "reference": "Sent with the assistant",
+                                ("to_account_id" if kind == "account" else "payee_id"): recipient_id}
         key = f"chat:{tracker.sender_id}:{tracker.get_slot('transfer_run_id')}"
+        client = CoreClient(tracker.sender_id)
         try:
-            result = await CoreClient(tracker.sender_id).create_transfer(body, key)
+            result = await client.create_transfer(body, key)
         except CoreUnavailable:
             dispatcher.utter_message(text="I couldn't reach the bank's systems, so I can't tell whether the transfer "
                                           "went through. Say \"yes\" again to retry safely: it will never be sent "
@@ -242,12 +239,17 @@ class ActionExecuteTransfer(Action):
             dispatcher.utter_message(text=f"The transfer didn't go through. {advice}")
             return reset_slots()
         amount = money(result["amount"], result["currency"])
+        to = (result.get("counterparty") or {}).get("name")
+        if to is None:
+            try:
+                to = recipient_name(f"account:{result['to_account_id']}", await client.accounts(), []) or "you"
+            except (CoreUnavailable, CoreError):
+                to = "your account"
         if result["status"] == "completed":
-            dispatcher.utter_message(text=f"Done: {amount} sent to {tracker.get_slot('transfer_recipient_name')}.")
+            dispatcher.utter_message(text=f"Done: {amount} sent to {to}.")
         else:
-            dispatcher.utter_message(text=f"Your transfer of {amount} to {tracker.get_slot('transfer_recipient_name')} "
-                                          f"is on its way (status: {result['status']}). I'll show its progress if "
-                                          f"you ask \"where is my transfer?\".")
+            dispatcher.utter_message(text=f"Your transfer of {amount} to {to} is on its way (status: "
+                                          f"{result['status']}). Ask \"where is my transfer?\" to follow it.")
         return reset_slots()
 
 

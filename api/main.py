@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from starlette.concurrency import run_in_threadpool
 
-from api import problems
+from api import privacy, problems
 from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
 from api.cards.views import router as cards_router
@@ -22,10 +26,17 @@ from api.transfers.views import router as transfers_router
 from api.web.views import router as web_router
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Presidio and spaCy load in seconds: pay it at start-up, not on a customer's first message.
+    await run_in_threadpool(privacy.warm_up)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure(settings.log_level)
-    app = FastAPI(title="Bankbot core", version="0.1.0",
+    app = FastAPI(title="Bankbot core", version="0.1.0", lifespan=lifespan,
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
     for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,

@@ -1,8 +1,9 @@
 """Synthetic chat lines with labelled PII spans, for bench/redaction_bench.py.
 
-Three template pools. "dev" is the one recognizer work looked at from the start; "test" was held
-out for a first run, then looked at too (docs/privacy.md gives its first-run figures); "holdout"
-was written after that and is the pool whose figures are reported. All are generated from fixed
+Six template pools, each written before it was first run. "dev" is the one recognizer work looked
+at from the start; "test", "holdout", "final" and "report" were each held out for one run, then
+looked at (docs/privacy.md gives their first-run figures); "blind" was written after the last
+change to the recognizers, is not tuned on, and gives the reported figures. All are generated from fixed
 seeds with Faker values (names, addresses, IBANs, cards, SSNs, e-mails in seven locales) and our
 own generators where Faker's output is not what a customer would type (phone numbers that follow
 each country's numbering plan; Faker's own phone formats are kept as a separate stress group,
@@ -192,8 +193,8 @@ TEST_TEMPLATES = [
     "unblock my card ending {LAST4}",
 ]
 
-# Written after the recognizers were tuned on DEV_TEMPLATES and TEST_TEMPLATES, and not run
-# before the reported figures were taken: the pool the headline figures come from.
+# Written after the recognizers were tuned on DEV_TEMPLATES and TEST_TEMPLATES; run once, then its
+# misses were looked at and fixed, so it is no longer held out (first-run figures: docs/privacy.md).
 HOLDOUT_TEMPLATES = [
     # cards
     "someone used my card {CARD} in another country",
@@ -269,6 +270,234 @@ HOLDOUT_TEMPLATES = [
     "I withdrew {AMOUNT} at 3pm",
     "is there a fee for paying {AMOUNT} abroad",
     "block card {LAST4}",
+]
+
+# Written after the recognizers were tuned on the pools above; run once, then its misses were
+# looked at and fixed, so it is no longer held out (first-run figures: docs/privacy.md).
+FINAL_TEMPLATES = [
+    # cards
+    "{CARD} is the long number on the front",
+    "why did {CARD} get charged by {MERCHANT}",
+    "pls cancel card {CARD}",
+    "details: {CARD} exp. {EXP} cvv2 {CVV}",
+    "the card expires on {EXP}",
+    "do you need the cvv? it's {CVV}",
+    "number {CARD}, valid until {EXP}",
+    # bank details
+    "I'm sending money to IBAN {IBAN}",
+    "{IBAN} is the account I want to add",
+    "UK account {ACCT}, sort code {SORT}",
+    "my sort code is {SORT}",
+    "the account number ends up being {ACCT}",
+    "close account {ACCID} please",
+    "my bank's routing number is {ROUTING}",
+    "my US checking account is {USBANK}",
+    "account # {USBANK}",
+    # ids
+    "SSN is {SSN}, do you need anything else",
+    "for the tax form: social security {SSN}",
+    # contact
+    "new email address: {EMAIL}",
+    "my work email is {EMAIL}, use that",
+    "they emailed me from {EMAIL} asking for my pin",
+    "phone: {PHONE}",
+    "best number to reach me is {PHONE}",
+    "text {PHONE} when it's done",
+    "I got a call from {PHONE} pretending to be you",
+    "call back on {FPHONE}",
+    # secrets
+    "do I need my PIN {PIN} for contactless?",
+    "my new PIN will be {PIN}",
+    "someone knows my password {PW}",
+    "pwd: {PW}",
+    "the passcode is {PW}",
+    "got a one time passcode {OTP} but I didn't ask for it",
+    "code {OTP}",
+    "security code {OTP}, is that a scam?",
+    # personal
+    "my birth date is {DOB}",
+    "born on {DOB} if that helps",
+    "DOB: {DOB}",
+    "I moved house, new address {ADDR}",
+    "card should go to {ADDR}",
+    "my billing address: {ADDR}",
+    "this is {NAME}, I called earlier",
+    "name: {NAME}",
+    "transfer {AMOUNT} to {NAME} for dinner",
+    "Mrs {LAST} is my mother, can she call you?",
+    # known PII
+    "regards, {KNAME}",
+    "thanks {KFIRST}",
+    "this is {KFIRST_LOWER}",
+    "my email {KEMAIL} is correct",
+    "you can reach me on {KPHONE}",
+    "I still live at {KADDR}",
+    "{KACCT} is my main account",
+    "pay {KPAYEE} again please",
+    "last payment to {KPAYEE_LOWER}?",
+    # no PII
+    "what did I spend on takeaway in March",
+    "refund {AMOUNT} from {MERCHANT} on {TXDATE}",
+    "the tracking number for order {ORDER} is wrong",
+    "card ending {LAST4} please freeze it",
+    "can you check transaction {TXID}",
+    "my balance was {AMOUNT} on {TXDATE}",
+    "I set up a standing order of {AMOUNT}",
+    "the ATM took {AMOUNT} at 9:30",
+    "I've been a customer for 12 years",
+    "my last 4 are {LAST4}",
+    "pay my credit card bill of {AMOUNT}",
+]
+
+# Written after the recognizers were tuned on the pools above; run once, then two misses were
+# looked at and fixed, so it is no longer held out (first-run figures: docs/privacy.md).
+REPORT_TEMPLATES = [
+    # cards
+    "hello, I need to report a stolen card, the number was {CARD}",
+    "I think {CARD} has been cloned",
+    "{CARD} exp {EXP}",
+    "ok here: {CARD} expiry {EXP} cvc {CVV}",
+    "it expires at the end of {EXP}",
+    "the cvc number is {CVV}",
+    "my debit card {CARD} doesn't work abroad",
+    # bank details
+    "my iban: {IBAN}",
+    "salary goes into {IBAN}",
+    "bank details are sort code {SORT}, account number {ACCT}",
+    "sorry the sort code was {SORT}",
+    "can you switch my direct debit to account {ACCT}",
+    "open a new pot linked to {ACCID}",
+    "routing {ROUTING}",
+    "I have a checking account {USBANK} at another bank",
+    # ids
+    "my SSN: {SSN}",
+    "need to update my social security number to {SSN}",
+    # contact
+    "pls email the statement to {EMAIL}",
+    "{EMAIL} is my new email",
+    "my phone is {PHONE}",
+    "my mobile number is {PHONE}, text me",
+    "can you call {PHONE} instead",
+    "my landline {PHONE}",
+    "new mobile {FPHONE}",
+    # secrets
+    "pin {PIN}",
+    "i set the pin as {PIN}",
+    "my online password is {PW} is that strong enough",
+    "password is {PW}",
+    "the sms code was {OTP}",
+    "authentication code: {OTP}",
+    "i received code {OTP} from you",
+    # personal
+    "date of birth: {DOB}",
+    "i was born {DOB} in Dublin",
+    "birthday {DOB}",
+    "my address is {ADDR}",
+    "can you post it to {ADDR}",
+    "I'm now living at {ADDR}",
+    "my name is {NAME}",
+    "I am {NAME}",
+    "please transfer {AMOUNT} to {NAME}",
+    "Ms {LAST} from your branch told me to write",
+    # known PII
+    "{KNAME} speaking",
+    "hey it's {KFIRST} again",
+    "kind regards {KFIRST}",
+    "I didn't get the mail at {KEMAIL}",
+    "is {KPHONE} still on my account",
+    "my address {KADDR} is correct",
+    "from {KACCT} please",
+    "send {KPAYEE} the usual",
+    "{KPAYEE} sent me money",
+    # no PII
+    "what did I spend at {MERCHANT} last week",
+    "why is there a charge of {AMOUNT} on {TXDATE}",
+    "where is my order {ORDER}",
+    "card ending {LAST4} was swallowed by the atm",
+    "transaction {TXID} is a duplicate",
+    "set a budget of {AMOUNT} for groceries",
+    "i need a statement for {TXDATE}",
+    "how do I change my pin",
+    "how many days until my card arrives",
+    "can you increase my limit to {AMOUNT}",
+    "there are 2 payments of {AMOUNT} on {TXDATE}",
+    "my card number ends in {LAST4}",
+]
+
+# Written last, after every change to the recognizers, and not tuned on: the reported figures.
+BLIND_TEMPLATES = [
+    # cards
+    "can you tell me if {CARD} is still active",
+    "I lost the card {CARD} on the bus",
+    "full card details {CARD} {EXP} {CVV} sorry if I shouldn't share",
+    "expiry is {EXP} I think",
+    "my visa debit {CARD} exp {EXP}",
+    "security code {CVV}",
+    "a merchant asked for the cvv, I gave them {CVV}",
+    # bank details
+    "can I get money sent to {IBAN}?",
+    "iban = {IBAN}",
+    "my sort code {SORT} and my account {ACCT}",
+    "account number: {ACCT}",
+    "please close {ACCID} and move the balance",
+    "bank routing number {ROUTING}",
+    "checking acct {USBANK}",
+    "direct deposit to account {USBANK} please",
+    # ids
+    "social security: {SSN}",
+    "ssn {SSN}, dob {DOB}",
+    # contact
+    "send the receipt to {EMAIL} thanks",
+    "my e-mail is {EMAIL}",
+    "the scam email came from {EMAIL}",
+    "call me at {PHONE} between 9 and 5",
+    "my new mobile number: {PHONE}",
+    "they rang me from {PHONE}",
+    "phone number {PHONE}",
+    "mobile {FPHONE}",
+    # secrets
+    "the PIN I chose is {PIN}",
+    "is {PIN} a safe pin",
+    "my pin code is {PIN}",
+    "password {PW}",
+    "I use the password {PW} everywhere",
+    "they asked for the one time password and I said {OTP}",
+    "the verification code is {OTP}",
+    "I typed the code {OTP}",
+    # personal
+    "dob is {DOB}",
+    "my date of birth: {DOB}",
+    "I was born in {DOB}",
+    "my address is {ADDR}, please update it",
+    "deliver it to {ADDR}",
+    "I live at {ADDR}",
+    "my name is {NAME}, I'm a customer",
+    "hi I'm {NAME}",
+    "send {AMOUNT} to {NAME} now",
+    "Mr {LAST} is my accountant",
+    # known PII
+    "hi, {KNAME}",
+    "{KFIRST} again",
+    "cheers, {KFIRST_LOWER}",
+    "please use {KEMAIL}",
+    "please ring me on {KPHONE}",
+    "I'm at {KADDR}",
+    "balance of {KACCT}?",
+    "pay {KPAYEE} {AMOUNT}",
+    "{KPAYEE_LOWER} says they didn't get it",
+    # no PII
+    "how much did I spend on eating out last month",
+    "the {AMOUNT} payment on {TXDATE} was a mistake",
+    "is order {ORDER} refunded yet",
+    "why was my card ending {LAST4} blocked",
+    "dispute transaction {TXID}",
+    "what's the fee for {AMOUNT}",
+    "can I get {AMOUNT} cash back",
+    "I'll call you back at 5",
+    "my card expires soon, what happens",
+    "I got a text asking for my pin, is it you?",
+    "{MERCHANT} charged me {AMOUNT} on {TXDATE}",
+    "the last four are {LAST4}",
 ]
 
 FILLER = [
@@ -435,8 +664,9 @@ class Values:
                                 self.digits(4) + "-" + self.digits(4)])
 
 
-POOLS = {"dev": DEV_TEMPLATES, "test": TEST_TEMPLATES, "holdout": HOLDOUT_TEMPLATES}
-SEEDS = {"dev": 7, "test": 20241, "holdout": 90210}
+POOLS = {"dev": DEV_TEMPLATES, "test": TEST_TEMPLATES, "holdout": HOLDOUT_TEMPLATES, "final": FINAL_TEMPLATES,
+         "report": REPORT_TEMPLATES, "blind": BLIND_TEMPLATES}
+SEEDS = {"dev": 7, "test": 20241, "holdout": 90210, "final": 4242, "report": 31337, "blind": 8675309}
 
 # placeholder -> (label or None, generator name, known)
 PLACEHOLDERS: dict[str, tuple[str | None, str, bool]] = {

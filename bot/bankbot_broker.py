@@ -19,6 +19,7 @@ import time
 from collections import deque
 from typing import Any
 
+import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 import httpx
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig

@@ -120,8 +120,8 @@ def history(person: Person, today: date) -> list[Posting]:
             postings.append(Posting(_at(day, rng, tz), "funding", "checking", person.salary, "salary",
                                     "Salary"))
         if day.day == 26:
-            postings.append(Posting(_at(day, rng, tz), "checking", "savings", 20000, "internal_transfer",
-                                    "Monthly savings"))
+            postings.append(Posting(_at(day, rng, tz), "checking", "savings", person.salary // 2000 * 100,
+                                    "internal_transfer", "Monthly savings"))
         for category, chance in DAILY:
             if rng.random() < chance * person.spend_scale:
                 postings.append(_card_payment(day, rng, tz, rng.choice(by_category[category])))

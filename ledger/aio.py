@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from ledger.models import Leg, Transaction
-from ledger.posting import DEFAULT_TRANSFER_KIND, POST_SQL, transaction_request, transfer_request
+from ledger.posting import DEFAULT_TRANSFER_KIND, transaction_request, transfer_request
 
 
 async def post_transfer(
@@ -27,7 +27,7 @@ async def post_transfer(
         transaction_id=transaction_id, from_account_id=from_account_id, to_account_id=to_account_id,
         amount=amount, currency=currency, kind=kind, reference=reference, metadata=metadata,
         category=category, merchant=merchant, effective_at=effective_at)
-    cursor = await conn.execute(POST_SQL, request.params())
+    cursor = await conn.execute(request.sql, request.params())
     return request.transaction(await cursor.fetchone())
 
 
@@ -40,5 +40,5 @@ async def post_transaction(
     request = transaction_request(transaction_id=transaction_id, kind=kind, legs=legs, reference=reference,
                                   metadata=metadata, category=category, merchant=merchant,
                                   effective_at=effective_at)
-    cursor = await conn.execute(POST_SQL, request.params())
+    cursor = await conn.execute(request.sql, request.params())
     return request.transaction(await cursor.fetchone())

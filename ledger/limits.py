@@ -33,6 +33,9 @@ MAX_EXPIRE_BATCH: Final = 10_000  # holds expired per call of expire_holds (one 
 # Back-dating is allowed (history imports), but not before this instant and never into the future.
 MIN_EFFECTIVE_AT: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
+# Transfers per call of ledger_transfer_batch (one database transaction, one commit).
+MAX_BATCH: Final = 512
+
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200  # statement rows per page
 MAX_QUERY_ACCOUNTS: Final = 64  # accounts in one statement or spending query
@@ -53,6 +56,7 @@ SQL_TOKENS: Final[dict[str, str]] = {
     "MAX_OWNER_ID_LEN": str(MAX_OWNER_ID_LEN),
     "MAX_HOLD_SECONDS": str(MAX_HOLD_SECONDS),
     "MAX_EXPIRE_BATCH": str(MAX_EXPIRE_BATCH),
+    "MAX_BATCH": str(MAX_BATCH),
     "MIN_EFFECTIVE_AT": MIN_EFFECTIVE_AT.isoformat(),
 }
 

@@ -37,6 +37,11 @@ POST_SQL = (
     "SELECT code, detail, created_at, effective_at, existing, balances, versions, currencies"
     " FROM ledger_post(%s, %s, %s::uuid[], %s::bigint[], %s::text[], %s, %s::jsonb, %s, %s, %s::timestamptz)"
 )
+# The hot path for two-leg transfers: scalar parameters, same answers as ledger_post.
+TRANSFER_SQL = (
+    "SELECT code, detail, created_at, effective_at, existing, balances, versions, currencies"
+    " FROM ledger_transfer(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::timestamptz)"
+)
 REVERSE_SQL = (
     "SELECT code, detail, created_at, effective_at, existing, balances, versions, currencies"
     " FROM ledger_reverse(%s, %s, %s)"
@@ -61,13 +66,23 @@ class PostRequest:
     category: str | None
     merchant: str | None
     effective_at: datetime | None
+    is_transfer: bool = False  # legs are (from, -amount), (to, +amount) in one currency
+
+    @property
+    def sql(self) -> str:
+        return TRANSFER_SQL if self.is_transfer else POST_SQL
 
     def params(self) -> tuple[Any, ...]:
+        metadata = Jsonb(self.metadata) if self.metadata else None  # NULL means {} (saves a JSON dump)
+        if self.is_transfer:
+            src, dst = self.legs
+            return (self.transaction_id, src.account_id, dst.account_id, dst.amount, dst.currency, self.kind,
+                    self.reference, metadata, self.category, self.merchant, self.effective_at)
         return (
             self.transaction_id, self.kind,
             [leg.account_id for leg in self.legs], [leg.amount for leg in self.legs],
             [leg.currency for leg in self.legs],
-            self.reference, Jsonb(self.metadata), self.category, self.merchant, self.effective_at,
+            self.reference, metadata, self.category, self.merchant, self.effective_at,
         )
 
     def transaction(self, row: Sequence[Any] | None, *, reverses_id: uuid.UUID | None = None,
@@ -123,7 +138,8 @@ def transfer_request(
     kind_, reference_, metadata_, category_, merchant_, effective_at_ = _common(
         kind, reference, metadata, category, merchant, effective_at)
     legs = (Leg(from_id, -amount, currency), Leg(to_id, amount, currency))
-    return PostRequest(transaction_id, kind_, legs, reference_, metadata_, category_, merchant_, effective_at_)
+    return PostRequest(transaction_id, kind_, legs, reference_, metadata_, category_, merchant_, effective_at_,
+                       is_transfer=True)
 
 
 def transaction_request(
@@ -166,7 +182,7 @@ def post_transfer(
         transaction_id=transaction_id, from_account_id=from_account_id, to_account_id=to_account_id,
         amount=amount, currency=currency, kind=kind, reference=reference, metadata=metadata,
         category=category, merchant=merchant, effective_at=effective_at)
-    return request.transaction(conn.execute(POST_SQL, request.params()).fetchone())
+    return request.transaction(conn.execute(request.sql, request.params()).fetchone())
 
 
 def post_transaction(

@@ -22,6 +22,9 @@ FUNCTIONS = (
     "ledger_hold_post(uuid, uuid, bigint)",
     "ledger_hold_create(uuid, uuid, uuid, bigint, text, text, text, jsonb, text, text, timestamptz)",
     "ledger_reverse(uuid, uuid, text)",
+    "ledger_transfer_batch(uuid[], uuid[], uuid[], bigint[], text[], text[], text[], jsonb[], text[], text[], "
+    "timestamptz[])",
+    "ledger_transfer(uuid, uuid, uuid, bigint, text, text, text, jsonb, text, text, timestamptz)",
     "ledger_post(uuid, text, uuid[], bigint[], text[], text, jsonb, text, text, timestamptz, uuid, boolean, "
     "uuid, bigint[], timestamptz)",
     "ledger__existing(ledger_transactions, text, uuid[], bigint[], text[], text[], text, jsonb, text, text, "

@@ -10,9 +10,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.dbutil import temporary_database
+from tests.factories import seed_demo
 
 TEST_REDIS_URL = "redis://127.0.0.1:6379/3"  # tests own this Redis db and empty it at the start
-from tests.factories import seed_demo
 
 
 @pytest.fixture(scope="session")

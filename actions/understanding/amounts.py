@@ -8,7 +8,8 @@ the default, so the bot asks rather than guesses.
 
 Numbers: "1,234.56" and "1.234,56" (the last separator is the decimal one when both appear); a single
 separator followed by exactly three digits groups thousands ("1,500" and "1.500" are 1500), otherwise
-it is the decimal point ("12,50" is 12.50). "1.5k" and "2 grand" are thousands. Number words up to the
+it is the decimal point ("12,50" is 12.50), as it always is before a multiplier: "1.5k", "1.255k" and
+"2 grand" are thousands. Number words up to the
 millions ("one hundred and twenty", "twenty-five", "a hundred").
 
 Not amounts, so None: negative amounts ("-50", "minus 20 euros"), zero, ordinals and dates ("on the 5th",
@@ -97,6 +98,7 @@ _BEFORE_RE = re.compile(
     rf"(?P<sign>-|−|(?i:\bminus|\bnegative)\s+)?(?P<cur>{_SYMBOL_RE}|{_CODE_RE})\s*(?P<sign2>-|−)?\s*$")
 _MINUS_WORD_RE = re.compile(r"\b(?:minus|negative)\s+$", re.IGNORECASE)
 
+_SCALED_RE = re.compile(r"\s?k\b|\s*(?:grand|thousand|million)\b", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"(?<![\d.,])\d(?:[\d.,]*\d)?")
 _WORDS_NUM_RE = re.compile(NUMBER_WORDS_RE, re.IGNORECASE)
 
@@ -104,10 +106,10 @@ _MONTH_WORDS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january
                r"july|august|september|october|november|december)\b"
 _NOT_AMOUNT_AFTER = re.compile(
     r"(?:st|nd|rd|th)\b|\s*(?:of\s+)?" + _MONTH_WORDS +
-    r"|\s*(?:days?|weeks?|fortnights?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|seconds?|am|pm|%|percent|"
+    r"|\s*(?:days?|weeks?|fortnights?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|seconds?|am|pm|percent|"
     r"per\s*cent|times|x\b|o'?clock|payments?|transactions?|transfers?|purchases?|items?|digits?|people|persons|"
     r"tries|attempts|cards?|accounts?|top[\s-]?ups?|withdrawals?)\b"
-    r"|\s*:\d|[-/]\d",
+    r"|\s*(?:%|:\d)|[-/]\d",
     re.IGNORECASE,
 )
 _NOT_AMOUNT_BEFORE = re.compile(
@@ -121,8 +123,11 @@ _YEAR_BEFORE = re.compile(r"\b(?:in|since|during|of|year|from|until|till|before|
                           re.IGNORECASE)
 
 
-def _parse_digits(token: str) -> Decimal | None:
-    """'1,234.56' / '1.234,56' / '12,50' / '1,500' / '1.5' to Decimal; None if the grouping is inconsistent."""
+def _parse_digits(token: str, scaled: bool = False) -> Decimal | None:
+    """'1,234.56' / '1.234,56' / '12,50' / '1,500' / '1.5' to Decimal; None if the grouping is inconsistent.
+
+    `scaled`: a multiplier follows ("1.255k"), so a lone separator is always the decimal point.
+    """
     dots, commas = token.count("."), token.count(",")
     integer, fraction = token, ""
     if dots and commas:
@@ -137,7 +142,7 @@ def _parse_digits(token: str) -> Decimal | None:
     else:
         sep = "." if dots else ","
         parts = token.split(sep)
-        if len(parts) == 2 and not (len(parts[1]) == 3 and 1 <= len(parts[0]) <= 3 and parts[0] != "0"):
+        if len(parts) == 2 and (scaled or not (len(parts[1]) == 3 and 1 <= len(parts[0]) <= 3 and parts[0] != "0")):
             integer, fraction = parts
             groups = [integer]
         else:
@@ -244,7 +249,7 @@ def parse_amount(text: str, default_currency: str | None = None) -> Money | None
         return None
     found: list[_Candidate] = []
     for m in _DIGITS_RE.finditer(text):
-        value = _parse_digits(m.group())
+        value = _parse_digits(m.group(), scaled=bool(_SCALED_RE.match(text, m.end())))
         if value is not None:
             c = _candidate(text, m.start(), m.end(), value, False, default_currency)
             if c is not None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 __all__ = ["CATEGORIES", "CATEGORY_SYNONYMS", "find_account", "find_accounts", "find_card_last4", "find_category",
            "find_merchant", "find_recipient"]
@@ -135,7 +136,7 @@ MERCHANT_ALIASES: dict[str, str] = {
 }
 
 # Everyday words that must never fuzzy-match a merchant ("spent" is not "Spar", "card" not "Cardo").
-_COMMON_WORDS = set("""
+_COMMON_TEXT = """
 a about above account accounts after again all am amount an and any are as at back bank be been before being
 bill bills both bought but buy by can card cards cash charge charged charges check cheque coffee could day days
 did do does doing done each euro euros every expense expenses few food for from get give go going got had has
@@ -146,7 +147,8 @@ since so some spend spending spent still store such take than thank thanks that 
 these they thing this those through time times to today too total transaction transactions transfer transfers
 up us use used very want was we week weeks went were what when where which while who why will with would year
 years yes yesterday you your
-""".split())
+"""
+_COMMON_WORDS = frozenset(_COMMON_TEXT.split())
 
 
 def _merchant_forms(name: str) -> tuple[str, list[str], str]:
@@ -194,7 +196,7 @@ def find_merchant(text: str, merchants: list[str]) -> str | None:
 
     # 5. fuzzy, on candidate words of at least 4 letters that are not everyday words
     grams = [t for t in tokens if len(t) >= 4 and t not in _COMMON_WORDS]
-    grams += [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
+    grams += [f"{a} {b}" for a, b in pairwise(tokens)
               if a not in _COMMON_WORDS and b not in _COMMON_WORDS and len(a + b) >= 5]
     best: tuple[float, str] | None = None
     for merchant, norm, words, _initials in forms:
@@ -222,8 +224,8 @@ _WORDLIKE_NAMES = {"will", "may", "mark", "bill", "rose", "grace", "hope", "art"
                    "bank", "long", "west", "north", "king", "hall", "ward", "bell", "rice", "mum", "dad"}
 
 
-_NOT_NAMES = _COMMON_WORDS | {"ltd", "limited", "plc", "gmbh", "inc", "llc", "co", "and", "of", "the", "mr", "mrs", "ms",
-                              "dr"}
+_NOT_NAMES = (_COMMON_WORDS - _WORDLIKE_NAMES) | {"ltd", "limited", "plc", "gmbh", "inc", "llc", "co", "mr", "mrs",
+                                                  "ms", "dr"}
 
 
 def _name_in_text(token: str, text: str, norm_text: str) -> bool:
@@ -305,10 +307,10 @@ def find_account(text: str) -> str | None:
 
 
 _CARD_PATTERNS = [
-    re.compile(r"\bend(?:s|ing|ed)?\s+(?:in|with|on)?\s*(?:digits\s+)?[*x•.\s]*(\d{4})(?!\d)", re.I),
-    re.compile(r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:are|is|of|being))?\s*[:\-]?\s*(\d{4})(?!\d)", re.I),
-    re.compile(r"\bcard\s+(?:number\s+|no\.?\s*|#\s*)?(?:ending\s+)?[*x•.\s]*(\d{4})(?!\d)", re.I),
-    re.compile(r"(?:[*•]{2,}|\bx{2,}|\bx)\s*(\d{4})(?!\d)", re.I),
+    re.compile(r"\bend(?:s|ing|ed)?\s+(?:in|with|on)?\s*(?:digits\s+)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:are|is|of|being))?\s*[:\-]?\s*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"\bcard\s+(?:number\s+|no\.?\s*|#\s*)?(?:ending\s+)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"(?:[*•]{2,}|\bx{2,}|\bx)\s*(\d{4})(?!\s?\d)", re.I),
     re.compile(r"\bthe\s+(\d{4})\s+(?:card|one)\b", re.I),
 ]
 

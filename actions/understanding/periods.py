@@ -124,7 +124,7 @@ def _anchor(p: str, kinds: tuple[str, ...] = _ALL_ANCHOR_KINDS) -> str:
         "md": rf"(?P<{p}m2>{_MONTH_RE})\s+(?:the\s+)?(?P<{p}d2>{_DAY_RE})(?:,?\s+(?P<{p}y2>{_YEAR_RE}))?",
         "my": rf"(?P<{p}m3>{_MONTH_RE})(?:\s+(?:(?P<{p}y3>{_YEAR_RE})|(?P<{p}ry3>last|this)\s+year\b))?",
         "od": rf"the\s+(?P<{p}od>{_ORDINAL_DAY_RE}){_NOT_A_DAY}",
-        "wd": rf"(?P<{p}wd>{_WEEKDAY_RE})",
+        "wd": rf"(?:(?:last|this\s+past)\s+)?(?P<{p}wd>{_WEEKDAY_RE})",
         "yr": rf"(?P<{p}yr>{_YEAR_RE})",
         "rel": rf"(?P<{p}rel>today|yesterday|(?:(?:last|this|the\s+(?:start|beginning)\s+of\s+(?:the|this))\s+"
                rf"(?:week|month|year)))\b",

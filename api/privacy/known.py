@@ -49,6 +49,7 @@ def _phone_regex(phone: str) -> str | None:
         return None
     national, prefixes = digits, [r"(?:\+|00)\s*\d{1,3}" + _SEP + r"(?:\(?0\)?" + _SEP + r")?"]
     try:
+        # A number on file without "+" is taken as a UK national number (the bank's home market).
         parsed = phonenumbers.parse(phone, None if phone.strip().startswith("+") else "GB")
         national = str(parsed.national_number)
         prefixes = [r"(?:\+|00)\s*" + str(parsed.country_code) + _SEP + r"(?:\(?0\)?" + _SEP + r")?"]

@@ -40,7 +40,7 @@ def test_bob_never_hears_alice_figures(stack: Stack) -> None:
     text = "\n".join(m["text"] or "" for m in stack.chat(bob, "what's my balance?")["messages"])
     bob_balances = {Decimal(a["balance"]) for a in _accounts(stack, bob)}
     assert bob_balances <= _amounts(text), text
-    assert not alice_balances & _amounts(text), text
+    assert not (alice_balances - bob_balances) & _amounts(text), text
     assert "Alice" not in text
 
 

@@ -112,3 +112,38 @@ NEAR_MISSES = [
 def test_near_miss_stays(text: str) -> None:
     result = redact(text)
     assert result.text == text, found(text)
+
+
+EXTRA = [
+    ("IBAN_CODE", "iban gb82 west 1234 5698 7654 32 please", "gb82 west 1234 5698 7654 32"),
+    ("US_SSN", "my ssn is 536228726", "536228726"),
+    ("UK_NINO", "my national insurance number is AB123456C", "AB123456C"),
+    ("PERSON", "my name is john smith and I need help", "john smith"),
+    ("CARD_CVV", "do you need the cvv? it's 066", "066"),
+    ("PASSWORD", "someone knows my password Blue$ky99", "Blue$ky99"),
+    ("PHONE_NUMBER", "call back on 646.225.1971 x593", "646.225.1971 x593"),
+    ("STREET_ADDRESS", "new address Flat 4, 22 Acacia Avenue, Leeds LS6 2AB",
+     "Flat 4, 22 Acacia Avenue, Leeds LS6 2AB"),
+    ("STREET_ADDRESS", "we are living at 742 Evergreen Terrace, Spring Field, OR 97403 now",
+     "742 Evergreen Terrace, Spring Field, OR 97403"),
+    ("STREET_ADDRESS", "residing at Keizersgracht 123, 1015 CJ Amsterdam", "Keizersgracht 123, 1015 CJ Amsterdam"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), EXTRA, ids=[f"{p[0]}:{p[1]}" for p in EXTRA])
+def test_recognizer_finds_more(entity: str, text: str, value: str) -> None:
+    test_recognizer_finds(entity, text, value)
+
+
+@pytest.mark.parametrize("text", [
+    "my name is not on the account",
+    "the account number ends up being wrong",
+    "my password isn't working",
+    "password reset please",
+    "is the code on the back needed?",
+    "GB is 2 letters and 1234 is four digits",
+    "I am living in fear of fraud",
+    "I live in London",
+])
+def test_more_near_misses(text: str) -> None:
+    test_near_miss_stays(text)

@@ -55,9 +55,9 @@ ADDRESS_TAIL = (r"(?-i:(?:" + US_CITY_ZIP + r"|" + TOWN + r"{0,2}(?:,?\s+(?:" + 
                 r"|\d{5}|\d{4}\s?[A-Z]{2}))?)?)")
 
 UNIT_FIRST = r"(?:flat|apt|apartment|unit|studio|suite|room)\s+\w{1,5},?\s+"
-EN_STREET = (r"(?:" + UNIT_FIRST + r")?\d{1,5}[A-Za-z]?,?\s+(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?"
+EN_STREET = (r"(?:(?:" + UNIT_FIRST + r")?\d{1,5}[A-Za-z]?,?\s+(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?"
              # "Studio 10, Zoe Lodge": a unit and a street, no house number
-             r"|" + UNIT_FIRST + r"(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?")
+             r"|" + UNIT_FIRST + r"(?:" + STREET_WORD + r"\s+){1,3}" + SUFFIX + r"\b\.?)")
 CONTINENTAL = (
     r"(?:(?-i:[A-ZÄÖÜ][a-zäöüß]+(?:[\s\-][A-ZÄÖÜ][a-zäöüß]+){0,3})[\s\-]?(?:straße|strasse|str\.|weg|platz|gasse|"
     r"allee|ring|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)\s+\d{1,4}\s?[a-zA-Z]?(?:[-/]\d{1,4})?"
@@ -69,7 +69,8 @@ CONTINENTAL = (
     r"cours|route)\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])?[\wÀ-ÿ'’\-]+(?:\s+[\wÀ-ÿ'’\-]+){0,3}?"
     r"(?=,|\s+\d{5}|\s*$|[.!?\n]))"
     r"(?:,?\s+\d{4,5}(?:\s?[A-Z]{2})?\s+[A-ZÄÖÜ][\wäöüß\-]+)?(?-i:" + TOWN + r"{0,2})(?:\s+\d{4,5}(?!\d))?")
-ADDRESS_KW = (r"\b(?:i\s+live\s+(?:at|in|on)|i'm\s+at|i\s+am\s+at|live\s+at|lives\s+at|my\s+(?:home\s+|new\s+|"
+ADDRESS_KW = (r"\b(?:i\s+live\s+(?:at|in|on)|i'm\s+at|i\s+am\s+at|live\s+at|lives\s+at|"
+              r"(?:living|residing|staying|based|located)\s+(?:now\s+)?(?:at|in|on)|my\s+(?:home\s+|new\s+|"
               r"old\s+|postal\s+|billing\s+|mailing\s+|delivery\s+|current\s+)?address(?:\s+is|\s*:)?|"
               r"address(?:\s+is|\s*:)|moved\s+to|move\s+to|send\s+(?:\w+\s+){0,3}to|"
               r"deliver(?:ed)?\s+(?:it\s+)?to|(?:should|must|can|will|to)\s+go\s+to|(?:new|home)\s+address|post(?:ed)?\s+(?:it\s+)?to|registered\s+at|residing\s+at|"
@@ -80,7 +81,8 @@ STREET_TYPE_FIRST = (r"(?:rue|chemin|avenue|boulevard|allée|impasse|place|quai|
 # The address must hold a digit, or begin with a street type ("rue de Bertrand, Masse").
 ADDRESS_TO_END = (r"\s*:?\s*((?=[^\n!?;]{0,60}\d|" + STREET_TYPE_FIRST + r")[^\n!?;]{4,120}?)"
                   r"(?=\s*(?:\.(?=\s+[A-Z][a-z]+\s+[a-z])|\.\s*$|[!?;\n]|$|\s+(?:and|but|so|please|thanks|"
-                  r"thank|can|could|would|will|is|was|how|why|what|when|since|from|for|if)\b))")
+                  r"thank|can|could|would|will|is|was|how|why|what|when|since|from|for|if|"
+                  r"now|today|instead|too|as|already|yet)\b))")
 
 # --- names in context -------------------------------------------------------------------------
 UPPER, LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"  # Latin-1 letters: "Benjamín", "Vázquez", "Müller"

@@ -1,0 +1,375 @@
+"""Ledger benchmark: pgbench tpcb-like, then the ledger's transfer workload, on the same PostgreSQL.
+
+    python -m bench.ledger_bench                  # what `make bench-ledger` runs (about 90 s)
+    python -m bench.ledger_bench --only spending  # read paths on a year of data for many accounts
+
+1. pgbench tpcb-like: scale 10, 16 clients, 20 s, in a throwaway database (dropped afterwards).
+2. The ledger: 16 concurrent workers (one asyncio process, one connection each, autocommit) post
+   transfers through ledger.aio.post_transfer for 20 s among 1,000 accounts, then among 10 (hot).
+   Each transfer is one round trip: one call of ledger_post(), committed on its own.
+3. Cost breakdown: the same posting's parts timed inside PostgreSQL (no round trip, no commit), and a
+   single client's round trip for a no-op, a bare double-entry function and ledger_post.
+
+Prints transfers/s and p50/p99 latency for each run, and last the line
+    ledger_tps=... pgbench_tps=... ledger_vs_pgbench=... hot_vs_cold=...
+Machine load (1-minute load average) is printed beside each figure: other jobs depress them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+import ledger
+from ledger import aio
+from tests.dbutil import temporary_database, with_database
+
+CLIENTS = 16
+SECONDS = 20.0
+PGBENCH_SCALE = 10
+COLD_ACCOUNTS = 1_000
+HOT_ACCOUNTS = 10
+MAX_TRANSFER = 1_000
+FUNDING = 10**12  # per account: transfers of at most MAX_TRANSFER never run out during a run
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load1={one:.2f} load5={five:.2f}"
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    assert sorted_values, "no samples"
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    name: str
+    count: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    load: str
+
+    @property
+    def tps(self) -> float:
+        return self.count / self.seconds
+
+    def line(self) -> str:
+        return (f"{self.name:<28} {self.tps:>9.0f} transfers/s  p50={self.p50_ms:6.2f} ms  p99={self.p99_ms:6.2f} ms"
+                f"  n={self.count} errors={self.errors}  ({self.load})")
+
+
+# --- pgbench -----------------------------------------------------------------------------------
+def libpq_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    env.update(PGHOST=parts.hostname or "127.0.0.1", PGPORT=str(parts.port or 5432),
+               PGUSER=unquote(parts.username or "postgres"))
+    if parts.password:
+        env["PGPASSWORD"] = unquote(parts.password)
+    return env
+
+
+@contextlib.contextmanager
+def scratch_database(base_url: str, prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = with_database(base_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def run_pgbench(base_url: str, clients: int, seconds: float) -> RunResult:
+    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
+    env = libpq_env(base_url)
+    with scratch_database(base_url, "bankbot_bench_pgbench") as db, tempfile.TemporaryDirectory() as logs:
+        subprocess.run([pgbench, "-i", "-q", "-s", str(PGBENCH_SCALE), db], env=env, check=True,
+                       capture_output=True, text=True)
+        before = load()
+        out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-T", str(int(seconds)), "-l",
+                              "--log-prefix", str(Path(logs) / "pgbench"), db],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+        assert match, out
+        failed = re.search(r"number of failed transactions: (\d+)", out)
+        latencies = sorted(int(line.split()[2]) / 1000.0
+                           for path in Path(logs).glob("pgbench*") for line in path.read_text().splitlines())
+        tps = float(match.group(1))
+        return RunResult("pgbench tpcb-like", len(latencies), len(latencies) / tps, percentile(latencies, 0.50),
+                         percentile(latencies, 0.99), int(failed.group(1)) if failed else 0, f"{before}, {load()}")
+
+
+# --- the ledger workload -----------------------------------------------------------------------
+def open_funded_accounts(conn: psycopg.Connection, n: int, label: str) -> list[uuid.UUID]:
+    bank = ledger.open_account(conn, owner_id=None, name=f"bench bank {label}", kind="bank_funding",
+                               currency="EUR", allow_negative=True).id
+    ids = [ledger.open_account(conn, owner_id=f"bench-{label}-{i}", name="bench", kind="checking",
+                               currency="EUR").id for i in range(n)]
+    per_tx = ledger.limits.MAX_ENTRIES - 1
+    for start in range(0, n, per_tx):
+        chunk = ids[start:start + per_tx]
+        ledger.post_transaction(conn, transaction_id=ledger.new_id(), kind="deposit",
+                                legs=[ledger.Leg(bank, -FUNDING * len(chunk)),
+                                      *(ledger.Leg(a, FUNDING) for a in chunk)])
+    return ids
+
+
+async def transfer_worker(url: str, accounts: list[uuid.UUID], deadline: float, warmup_until: float,
+                          latencies: list[float], errors: list[BaseException], seed: int) -> None:
+    rng = random.Random(seed)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while (now := time.perf_counter()) < deadline:
+            src, dst = rng.sample(accounts, 2)
+            started = time.perf_counter()
+            try:
+                await aio.post_transfer(conn, transaction_id=ledger.new_id(), from_account_id=src,
+                                        to_account_id=dst, amount=rng.randint(1, MAX_TRANSFER), currency="EUR")
+            except Exception as exc:  # counted and reported: the run must show errors=0
+                errors.append(exc)
+                continue
+            if now >= warmup_until:
+                latencies.append(time.perf_counter() - started)
+
+
+async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, seconds: float, name: str,
+                        warmup: float = 1.0) -> RunResult:
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+    before = load()
+    start = time.perf_counter()
+    deadline = start + warmup + seconds
+    await asyncio.gather(*(transfer_worker(url, accounts, deadline, start + warmup, latencies, errors, seed)
+                           for seed in range(clients)))
+    measured = time.perf_counter() - (start + warmup)
+    if errors:
+        print(f"  {name}: {len(errors)} errors, first: {errors[0]!r}", file=sys.stderr)
+    latencies.sort()
+    return RunResult(name, len(latencies), measured, percentile(latencies, 0.5) * 1000,
+                     percentile(latencies, 0.99) * 1000, len(errors), f"{before}, {load()}")
+
+
+# --- what each part costs ----------------------------------------------------------------------
+BARE_FUNCTION = """
+CREATE TABLE bench_bare_entries (account_id uuid, version bigint, transaction_id uuid, amount bigint,
+                                 balance_after bigint, PRIMARY KEY (account_id, version));
+CREATE TABLE bench_bare_transactions (id uuid PRIMARY KEY, created_at timestamptz);
+-- The reference point of the issue: a bare double-entry transfer (no idempotency, holds, status,
+-- currency or limit checks), still with running balances and versions.
+CREATE FUNCTION bench_bare_transfer(p_id uuid, p_from uuid, p_to uuid, p_amount bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE b1 bigint; v1 bigint; b2 bigint; v2 bigint;
+BEGIN
+    PERFORM 1 FROM ledger_accounts WHERE id IN (p_from, p_to) ORDER BY id FOR UPDATE;
+    INSERT INTO bench_bare_transactions VALUES (p_id, clock_timestamp());
+    UPDATE ledger_accounts SET balance = balance - p_amount, version = version + 1 WHERE id = p_from
+        RETURNING balance, version INTO b1, v1;
+    UPDATE ledger_accounts SET balance = balance + p_amount, version = version + 1 WHERE id = p_to
+        RETURNING balance, version INTO b2, v2;
+    INSERT INTO bench_bare_entries VALUES (p_from, v1, p_id, -p_amount, b1), (p_to, v2, p_id, p_amount, b2);
+    RETURN b1;
+END $$;
+"""
+
+# Each part of ledger_post, repeated inside one PL/pgSQL loop (then rolled back): server time only.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("lock 2 accounts (SELECT ... ORDER BY id FOR UPDATE)",
+     "PERFORM 1 FROM ledger_accounts WHERE id = ANY (ARRAY[a, b]) ORDER BY id FOR UPDATE;"),
+    ("idempotency probe (PK lookup, miss)",
+     "PERFORM 1 FROM ledger_transactions WHERE id = gen_random_uuid();"),
+    ("field and metadata checks", "PERFORM ledger__check_fields('transfer', NULL, '{}'::jsonb, NULL, NULL);"),
+    ("insert the transaction row",
+     "INSERT INTO ledger_transactions (id, kind, metadata, account_ids, amounts, created_at, effective_at) "
+     "VALUES (gen_random_uuid(), 'transfer', '{}', ARRAY[a, b], ARRAY[-1, 1]::bigint[], now(), now());"),
+    ("update 2 balances", "UPDATE ledger_accounts SET balance = balance - 1, version = version + 1 WHERE id = a; "
+                          "UPDATE ledger_accounts SET balance = balance + 1, version = version + 1 WHERE id = b;"),
+    ("insert 2 entries (2 indexes)",
+     "INSERT INTO ledger_entries (account_id, version, transaction_id, amount, balance_after, currency, kind, "
+     "effective_at, created_at) VALUES (a, 1000000 + i, gen_random_uuid(), -1, 0, 'EUR', 'transfer', now(), now()),"
+     " (b, 1000000 + i, gen_random_uuid(), 1, 0, 'EUR', 'transfer', now(), now());"),
+    ("bare double-entry function (all of the above minus checks)",
+     "PERFORM bench_bare_transfer(gen_random_uuid(), a, b, 1);"),
+    ("ledger_post (everything)",
+     "PERFORM ledger_post(gen_random_uuid(), 'transfer', ARRAY[a, b], ARRAY[-1, 1]::bigint[], "
+     "ARRAY['EUR', 'EUR'], NULL, '{}'::jsonb, NULL, NULL, NULL);"),
+)
+
+
+def server_side_costs(conn: psycopg.Connection, accounts: list[uuid.UUID], iterations: int = 2_000) -> list[str]:
+    lines = []
+    pairs = len(accounts) // 2
+    for label, body in PARTS:
+        # Rotate over account pairs so no row collects thousands of versions inside one transaction.
+        block = f"""
+            DO $bench$
+            DECLARE ids uuid[] := %s::uuid[]; a uuid; b uuid; t0 timestamptz; i int;
+            BEGIN
+                t0 := clock_timestamp();
+                FOR i IN 1 .. {iterations} LOOP
+                    a := ids[1 + 2 * (i % {pairs})]; b := ids[2 + 2 * (i % {pairs})];
+                    {body}
+                END LOOP;
+                RAISE NOTICE 'elapsed_us=%', extract(epoch FROM clock_timestamp() - t0) * 1e6;
+            END $bench$"""
+        notices: list[str] = []
+
+        def on_notice(diag: psycopg.errors.Diagnostic, notices: list[str] = notices) -> None:
+            notices.append(diag.message_primary or "")
+
+        conn.add_notice_handler(on_notice)
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute(block.replace("%s::uuid[]", "'{" + ",".join(map(str, accounts[: 2 * pairs])) + "}'::uuid[]"))
+        finally:
+            conn.remove_notice_handler(on_notice)
+        elapsed = float(notices[-1].split("=")[1])
+        lines.append(f"  {label:<58} {elapsed / iterations:7.1f} us")
+    return lines
+
+
+def client_round_trips(url: str, accounts: list[uuid.UUID], n: int = 1_000) -> list[str]:
+    rng = random.Random(3)
+    lines = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        calls = (
+            ("SELECT 1 (round trip, no commit work)", lambda: conn.execute("SELECT 1").fetchone()),
+            ("bare double-entry function, committed",
+             lambda: conn.execute("SELECT bench_bare_transfer(%s, %s, %s, 1)",
+                                  (uuid.uuid4(), *rng.sample(accounts, 2))).fetchone()),
+            ("ledger.post_transfer (Python + ledger_post), committed",
+             lambda: ledger.post_transfer(conn, transaction_id=ledger.new_id(),
+                                          **dict(zip(("from_account_id", "to_account_id"), rng.sample(accounts, 2),
+                                                     strict=True)), amount=1, currency="EUR")),
+        )
+        for label, call in calls:
+            for _ in range(20):
+                call()
+            samples = []
+            for _ in range(n):
+                started = time.perf_counter()
+                call()
+                samples.append(time.perf_counter() - started)
+            samples.sort()
+            lines.append(f"  {label:<58} p50={percentile(samples, 0.5) * 1e6:7.0f} us")
+    return lines
+
+
+async def run_bare(url: str, accounts: list[uuid.UUID], clients: int, seconds: float) -> RunResult:
+    """The bare function under the same concurrent workload, for the cost of the ledger's extras."""
+    latencies: list[float] = []
+    before = load()
+
+    async def work(seed: int, deadline: float) -> None:
+        rng = random.Random(seed)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                await conn.execute("SELECT bench_bare_transfer(%s, %s, %s, %s)",
+                                   (uuid.uuid4(), *rng.sample(accounts, 2), rng.randint(1, MAX_TRANSFER)))
+                latencies.append(time.perf_counter() - started)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(work(seed, start + seconds) for seed in range(clients)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return RunResult("bare function, 1,000 accts", len(latencies), elapsed, percentile(latencies, 0.5) * 1000,
+                     percentile(latencies, 0.99) * 1000, 0, f"{before}, {load()}")
+
+
+# --- main --------------------------------------------------------------------------------------
+def base_url() -> str:
+    from api.config import get_settings
+
+    return get_settings().database_url
+
+
+async def transfers_main(args: argparse.Namespace) -> None:
+    url_base = base_url()
+    print(f"ledger bench: {args.clients} clients, {args.seconds:.0f} s per run, {os.cpu_count()} CPUs, {load()}")
+    pgbench = None
+    if not args.skip_pgbench:
+        pgbench = run_pgbench(url_base, args.clients, args.seconds)
+        print(pgbench.line(), flush=True)
+    with temporary_database(prefix="bankbot_bench") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            cold = open_funded_accounts(conn, COLD_ACCOUNTS, "cold")
+            hot = open_funded_accounts(conn, HOT_ACCOUNTS, "hot")
+            conn.execute("VACUUM ANALYZE")  # autovacuum may be off: give the planner statistics
+        cold_run = await run_transfers(url, cold, args.clients, args.seconds, f"ledger, {COLD_ACCOUNTS:,} accounts")
+        print(cold_run.line(), flush=True)
+        hot_run = await run_transfers(url, hot, args.clients, args.seconds, f"ledger, {HOT_ACCOUNTS} accounts (hot)")
+        print(hot_run.line(), flush=True)
+        if args.breakdown:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(BARE_FUNCTION)
+            bare = await run_bare(url, cold, args.clients, min(args.seconds, 10.0))
+            print(bare.line())
+            print(f"  ledger_post vs bare function, concurrent: {cold_run.tps / bare.tps:.2f}")
+            print("cost per part, inside PostgreSQL (no round trip, no commit):")
+            with psycopg.connect(url, autocommit=True) as conn:
+                for line in server_side_costs(conn, cold):
+                    print(line)
+            print("one client, sequential, each call its own commit:")
+            for line in client_round_trips(url, cold):
+                print(line)
+        with psycopg.connect(url, autocommit=True) as conn:
+            drifts = ledger.reconcile(conn)
+        print(f"reconcile after the runs: drift={len(drifts)}")
+    errors = cold_run.errors + hot_run.errors
+    print(f"cold_p50_ms={cold_run.p50_ms:.2f} cold_p99_ms={cold_run.p99_ms:.2f} hot_tps={hot_run.tps:.0f} "
+          f"hot_p50_ms={hot_run.p50_ms:.2f} hot_p99_ms={hot_run.p99_ms:.2f} errors={errors} {load()}")
+    pg_tps = pgbench.tps if pgbench else float("nan")
+    print(f"ledger_tps={cold_run.tps:.0f} pgbench_tps={pg_tps:.0f} ledger_vs_pgbench={cold_run.tps / pg_tps:.2f} "
+          f"hot_vs_cold={hot_run.tps / cold_run.tps:.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("transfers", "spending"), default="transfers")
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--skip-pgbench", action="store_true")
+    parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
+    parser.add_argument("--accounts", type=int, default=100_000, help="spending: accounts with a year of data")
+    parser.add_argument("--per-account", type=int, default=365, help="spending: card payments per account")
+    args = parser.parse_args(argv)
+    assert 1 <= args.clients <= 64 and 1 <= args.seconds <= 600
+    try:
+        import uvloop  # the asyncio loop the core runs on (uvicorn[standard]); plain asyncio otherwise
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover
+        runner = asyncio.run
+    if args.only == "transfers":
+        runner(transfers_main(args))
+    else:
+        from bench.ledger_spending import spending_main
+
+        spending_main(args)
+
+
+if __name__ == "__main__":
+    main()
