@@ -47,7 +47,8 @@ PGBENCH_SCALE = 10
 COLD_ACCOUNTS = 1_000
 HOT_ACCOUNTS = 10
 MAX_TRANSFER = 1_000
-FUNDING = 10**12  # per account: transfers of at most MAX_TRANSFER never run out during a run
+FUNDING = 10**12
+BATCHER_CONNECTIONS = 16
 
 
 def load() -> str:
@@ -139,15 +140,22 @@ def open_funded_accounts(conn: psycopg.Connection, n: int, label: str) -> list[u
 
 
 async def transfer_worker(url: str, accounts: list[uuid.UUID], deadline: float, warmup_until: float,
-                          latencies: list[float], errors: list[BaseException], seed: int) -> None:
+                          latencies: list[float], errors: list[BaseException], seed: int,
+                          batcher: aio.TransferBatcher | None) -> None:
     rng = random.Random(seed)
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+    async with contextlib.AsyncExitStack() as stack:
+        if batcher is None:
+            conn = await stack.enter_async_context(await psycopg.AsyncConnection.connect(url, autocommit=True))
         while (now := time.perf_counter()) < deadline:
             src, dst = rng.sample(accounts, 2)
             started = time.perf_counter()
+            transfer = {"transaction_id": ledger.new_id(), "from_account_id": src, "to_account_id": dst,
+                        "amount": rng.randint(1, MAX_TRANSFER), "currency": "EUR"}
             try:
-                await aio.post_transfer(conn, transaction_id=ledger.new_id(), from_account_id=src,
-                                        to_account_id=dst, amount=rng.randint(1, MAX_TRANSFER), currency="EUR")
+                if batcher is None:
+                    await aio.post_transfer(conn, **transfer)
+                else:
+                    await batcher.post_transfer(**transfer)
             except Exception as exc:  # counted and reported: the run must show errors=0
                 errors.append(exc)
                 continue
@@ -156,14 +164,20 @@ async def transfer_worker(url: str, accounts: list[uuid.UUID], deadline: float, 
 
 
 async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, seconds: float, name: str,
-                        warmup: float = 1.0) -> RunResult:
+                        warmup: float = 1.0, batched: bool = False) -> RunResult:
     latencies: list[float] = []
     errors: list[BaseException] = []
     before = load()
-    start = time.perf_counter()
-    deadline = start + warmup + seconds
-    await asyncio.gather(*(transfer_worker(url, accounts, deadline, start + warmup, latencies, errors, seed)
-                           for seed in range(clients)))
+    async with contextlib.AsyncExitStack() as stack:
+        batcher = None
+        if batched:
+            batcher = await stack.enter_async_context(aio.TransferBatcher(url, connections=BATCHER_CONNECTIONS))
+        start = time.perf_counter()
+        deadline = start + warmup + seconds
+        await asyncio.gather(*(transfer_worker(url, accounts, deadline, start + warmup, latencies, errors, seed,
+                                               batcher) for seed in range(clients)))
+        if batcher is not None:
+            name += f" (batches of {batcher.transfers / max(batcher.batches, 1):.1f})"
     measured = time.perf_counter() - (start + warmup)
     if errors:
         print(f"  {name}: {len(errors)} errors, first: {errors[0]!r}", file=sys.stderr)
@@ -322,6 +336,14 @@ async def transfers_main(args: argparse.Namespace) -> None:
         print(cold_run.line(), flush=True)
         hot_run = await run_transfers(url, hot, args.clients, args.seconds, f"ledger, {HOT_ACCOUNTS} accounts (hot)")
         print(hot_run.line(), flush=True)
+        batched_cold = batched_hot = None
+        if args.batched:
+            batched_cold = await run_transfers(url, cold, args.clients, args.seconds,
+                                               f"batched, {COLD_ACCOUNTS:,} accounts", batched=True)
+            print(batched_cold.line(), flush=True)
+            batched_hot = await run_transfers(url, hot, args.clients, args.seconds,
+                                              f"batched, {HOT_ACCOUNTS} accounts (hot)", batched=True)
+            print(batched_hot.line(), flush=True)
         if args.breakdown:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(BARE_FUNCTION)
@@ -342,8 +364,12 @@ async def transfers_main(args: argparse.Namespace) -> None:
     print(f"cold_p50_ms={cold_run.p50_ms:.2f} cold_p99_ms={cold_run.p99_ms:.2f} hot_tps={hot_run.tps:.0f} "
           f"hot_p50_ms={hot_run.p50_ms:.2f} hot_p99_ms={hot_run.p99_ms:.2f} errors={errors} {load()}")
     pg_tps = pgbench.tps if pgbench else float("nan")
+    extra = ""
+    if batched_cold is not None and batched_hot is not None:
+        extra = (f" batched_tps={batched_cold.tps:.0f} batched_vs_pgbench={batched_cold.tps / pg_tps:.2f}"
+                 f" batched_hot_vs_cold={batched_hot.tps / batched_cold.tps:.2f}")
     print(f"ledger_tps={cold_run.tps:.0f} pgbench_tps={pg_tps:.0f} ledger_vs_pgbench={cold_run.tps / pg_tps:.2f} "
-          f"hot_vs_cold={hot_run.tps / cold_run.tps:.2f}")
+          f"hot_vs_cold={hot_run.tps / cold_run.tps:.2f}{extra}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -353,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--skip-pgbench", action="store_true")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
+    parser.add_argument("--no-batched", dest="batched", action="store_false")
     parser.add_argument("--accounts", type=int, default=100_000, help="spending: accounts with a year of data")
     parser.add_argument("--per-account", type=int, default=365, help="spending: card payments per account")
     args = parser.parse_args(argv)

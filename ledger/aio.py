@@ -1,19 +1,24 @@
-"""Async variants of the hot-path calls, for asyncio callers (the benchmark, async services).
+"""Async variants of the hot-path calls, for asyncio callers (the benchmark, async services), and
+TransferBatcher, which posts many concurrent transfers per database call and commit.
 
 Same validation, SQL and result handling as ledger.posting: only the connection type differs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
+from ledger import limits
+from ledger.errors import LedgerError
 from ledger.models import Leg, Transaction
-from ledger.posting import DEFAULT_TRANSFER_KIND, transaction_request, transfer_request
+from ledger.posting import DEFAULT_TRANSFER_KIND, PostRequest, transaction_request, transfer_request
 
 
 async def post_transfer(
@@ -42,3 +47,140 @@ async def post_transaction(
                                   effective_at=effective_at)
     cursor = await conn.execute(request.sql, request.params())
     return request.transaction(await cursor.fetchone())
+
+
+BATCH_SQL = (
+    "SELECT code, detail, created_at, effective_at, existing, balances, versions, currencies"
+    " FROM ledger_transfer_batch(%s::uuid[], %s::uuid[], %s::uuid[], %s::bigint[], %s::text[], %s::text[],"
+    " %s::text[], %s::jsonb[], %s::text[], %s::text[], %s::timestamptz[])"
+)
+
+_Waiting = tuple[PostRequest, "asyncio.Future[Transaction]"]
+
+
+def batch_params(requests: Sequence[PostRequest]) -> tuple[list[Any], ...]:
+    """The arrays of ledger_transfer_batch, one element per transfer."""
+    assert requests and all(r.is_transfer for r in requests)
+    rows = [r.params() for r in requests]
+    return tuple(list(column) for column in zip(*rows, strict=True))
+
+
+class TransferBatcher:
+    """Posts concurrent transfers in batches: one call of ledger_transfer_batch, one commit, many transfers.
+
+    For services that post many transfers concurrently (bulk ingest, a posting service): every
+    `post_transfer` call still gets its own result, durable when it returns, and its own typed error;
+    transfers only share the database transaction (a rejection never affects the others, because the
+    ledger functions never raise for one).
+
+    Dispatch never waits on a timer: waiting transfers leave as soon as a connection is free, all of them
+    in one batch (up to MAX_BATCH), except those that touch an account of a batch still in flight. Those
+    wait for it and then leave together, so a hot account is locked and committed once per batch
+    instead of once per transfer, and this client never queues on its own row locks in PostgreSQL.
+    """
+
+    def __init__(self, conninfo: str, *, connections: int = 8, max_batch: int = limits.MAX_BATCH) -> None:
+        assert 1 <= connections <= 64, "connections must be between 1 and 64"
+        assert 1 <= max_batch <= limits.MAX_BATCH, f"max_batch must be between 1 and {limits.MAX_BATCH}"
+        self._conninfo = conninfo
+        self._size = connections
+        self._max_batch = max_batch
+        self._free: list[psycopg.AsyncConnection] = []
+        self._waiting: deque[_Waiting] = deque()
+        self._in_flight: Counter[uuid.UUID] = Counter()  # accounts of the batches being posted
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._open = False
+        self.batches = 0  # statistics: calls made and transfers sent
+        self.transfers = 0
+
+    async def __aenter__(self) -> TransferBatcher:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        assert not self._open
+        self._free = [await self._connect() for _ in range(self._size)]
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for conn in self._free:
+            await conn.close()
+        self._free = []
+
+    async def _connect(self) -> psycopg.AsyncConnection:
+        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+
+    async def post_transfer(
+        self, *, transaction_id: uuid.UUID, from_account_id: uuid.UUID, to_account_id: uuid.UUID, amount: int,
+        currency: str, kind: str = DEFAULT_TRANSFER_KIND, reference: str | None = None,
+        metadata: Mapping[str, Any] | None = None, category: str | None = None, merchant: str | None = None,
+        effective_at: datetime | None = None,
+    ) -> Transaction:
+        """See ledger.posting.post_transfer; committed when this returns."""
+        if not self._open:
+            raise RuntimeError("the batcher is not open")
+        request = transfer_request(
+            transaction_id=transaction_id, from_account_id=from_account_id, to_account_id=to_account_id,
+            amount=amount, currency=currency, kind=kind, reference=reference, metadata=metadata,
+            category=category, merchant=merchant, effective_at=effective_at)
+        future: asyncio.Future[Transaction] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        while self._free and self._waiting:
+            batch: list[_Waiting] = []
+            held: list[_Waiting] = []
+            accounts: set[uuid.UUID] = set()
+            while self._waiting:
+                item = self._waiting.popleft()
+                pair = (item[0].legs[0].account_id, item[0].legs[1].account_id)
+                if len(batch) == self._max_batch or self._in_flight[pair[0]] or self._in_flight[pair[1]]:
+                    held.append(item)
+                else:
+                    batch.append(item)
+                    accounts.update(pair)
+            self._waiting.extend(held)  # order kept: the oldest go first next time
+            if not batch:
+                return
+            for account in accounts:
+                self._in_flight[account] += 1
+            task = asyncio.create_task(self._post(self._free.pop(), batch, accounts))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            self.batches += 1
+            self.transfers += len(batch)
+
+    async def _post(self, conn: psycopg.AsyncConnection, batch: list[_Waiting], accounts: set[uuid.UUID]) -> None:
+        try:
+            cursor = await conn.execute(BATCH_SQL, batch_params([request for request, _ in batch]))
+            rows = await cursor.fetchall()
+            assert len(rows) == len(batch), "one result per transfer"
+            for (request, future), row in zip(batch, rows, strict=True):
+                if future.done():  # the caller went away (cancelled)
+                    continue
+                try:
+                    future.set_result(request.transaction(row))
+                except LedgerError as exc:
+                    future.set_exception(exc)
+        except Exception as exc:  # a server or connection failure fails this batch only
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if conn.broken:
+                await conn.close()
+                conn = await self._connect()
+        finally:
+            for account in accounts:
+                self._in_flight[account] -= 1
+                if not self._in_flight[account]:
+                    del self._in_flight[account]
+            self._free.append(conn)
+            self._dispatch()

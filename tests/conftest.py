@@ -69,3 +69,11 @@ def alice(client: TestClient) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def bob(client: TestClient) -> dict[str, str]:
     return login(client, "bob")
+
+
+@pytest.fixture(scope="session")
+def api_schema(client: TestClient):
+    """The core's OpenAPI schema for schemathesis, bound to the in-process app on the test database."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", client.app)
