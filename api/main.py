@@ -20,6 +20,7 @@ from api.health.views import router as health_router
 from api.insights.views import router as insights_router
 from api.kyc.views import router as kyc_router
 from api.logging_setup import configure
+from api.metrics import MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.transcripts.views import router as transcripts_router
 from api.transfers.views import router as transfers_router
@@ -44,6 +45,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

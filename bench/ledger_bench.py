@@ -56,6 +56,23 @@ def load() -> str:
     return f"load1={one:.2f} load5={five:.2f}"
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of every local postgres process so far (Linux /proc), to compare CPU per
+    transaction between workloads independently of how much CPU other jobs left us."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            if not fields[0].endswith("(postgres"):
+                continue
+            values = fields[1].split()
+            total += int(values[11]) + int(values[12])  # utime, stime (fields 14 and 15)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     assert sorted_values, "no samples"
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
@@ -70,6 +87,7 @@ class RunResult:
     p99_ms: float
     errors: int
     load: str
+    server_cpu_us: float = float("nan")  # postgres CPU per transfer (all backends), microseconds
 
     @property
     def tps(self) -> float:
@@ -77,7 +95,7 @@ class RunResult:
 
     def line(self) -> str:
         return (f"{self.name:<28} {self.tps:>9.0f} transfers/s  p50={self.p50_ms:6.2f} ms  p99={self.p99_ms:6.2f} ms"
-                f"  n={self.count} errors={self.errors}  ({self.load})")
+                f"  n={self.count} errors={self.errors} pg_cpu={self.server_cpu_us:.0f}us/tx  ({self.load})")
 
 
 # --- pgbench -----------------------------------------------------------------------------------
@@ -111,6 +129,7 @@ def run_pgbench(base_url: str, clients: int, seconds: float) -> RunResult:
         subprocess.run([pgbench, "-i", "-q", "-s", str(PGBENCH_SCALE), db], env=env, check=True,
                        capture_output=True, text=True)
         before = load()
+        cpu0 = postgres_cpu_seconds()
         out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-T", str(int(seconds)), "-l",
                               "--log-prefix", str(Path(logs) / "pgbench"), db],
                              env=env, check=True, capture_output=True, text=True).stdout
@@ -119,9 +138,11 @@ def run_pgbench(base_url: str, clients: int, seconds: float) -> RunResult:
         failed = re.search(r"number of failed transactions: (\d+)", out)
         latencies = sorted(int(line.split()[2]) / 1000.0
                            for path in Path(logs).glob("pgbench*") for line in path.read_text().splitlines())
+        cpu = postgres_cpu_seconds() - cpu0
         tps = float(match.group(1))
         return RunResult("pgbench tpcb-like", len(latencies), len(latencies) / tps, percentile(latencies, 0.50),
-                         percentile(latencies, 0.99), int(failed.group(1)) if failed else 0, f"{before}, {load()}")
+                         percentile(latencies, 0.99), int(failed.group(1)) if failed else 0, f"{before}, {load()}",
+                         cpu / len(latencies) * 1e6)
 
 
 # --- the ledger workload -----------------------------------------------------------------------
@@ -141,7 +162,7 @@ def open_funded_accounts(conn: psycopg.Connection, n: int, label: str) -> list[u
 
 async def transfer_worker(url: str, accounts: list[uuid.UUID], deadline: float, warmup_until: float,
                           latencies: list[float], errors: list[BaseException], seed: int,
-                          batcher: aio.TransferBatcher | None) -> None:
+                          batcher: aio.TransferBatcher | None, posted: list[int]) -> None:
     rng = random.Random(seed)
     async with contextlib.AsyncExitStack() as stack:
         if batcher is None:
@@ -159,6 +180,7 @@ async def transfer_worker(url: str, accounts: list[uuid.UUID], deadline: float, 
             except Exception as exc:  # counted and reported: the run must show errors=0
                 errors.append(exc)
                 continue
+            posted[0] += 1
             if now >= warmup_until:
                 latencies.append(time.perf_counter() - started)
 
@@ -174,8 +196,11 @@ async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, secon
             batcher = await stack.enter_async_context(aio.TransferBatcher(url, connections=BATCHER_CONNECTIONS))
         start = time.perf_counter()
         deadline = start + warmup + seconds
+        cpu0 = postgres_cpu_seconds()
+        posted = [0]
         await asyncio.gather(*(transfer_worker(url, accounts, deadline, start + warmup, latencies, errors, seed,
-                                               batcher) for seed in range(clients)))
+                                               batcher, posted) for seed in range(clients)))
+        cpu = postgres_cpu_seconds() - cpu0
         if batcher is not None:
             name += f" (batches of {batcher.transfers / max(batcher.batches, 1):.1f})"
     measured = time.perf_counter() - (start + warmup)
@@ -183,7 +208,8 @@ async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, secon
         print(f"  {name}: {len(errors)} errors, first: {errors[0]!r}", file=sys.stderr)
     latencies.sort()
     return RunResult(name, len(latencies), measured, percentile(latencies, 0.5) * 1000,
-                     percentile(latencies, 0.99) * 1000, len(errors), f"{before}, {load()}")
+                     percentile(latencies, 0.99) * 1000, len(errors), f"{before}, {load()}",
+                     cpu / max(posted[0], 1) * 1e6)
 
 
 # --- what each part costs ----------------------------------------------------------------------

@@ -90,6 +90,7 @@ class TransferBatcher:
         self._in_flight: Counter[uuid.UUID] = Counter()  # accounts of the batches being posted
         self._tasks: set[asyncio.Task[None]] = set()
         self._open = False
+        self._dispatch_scheduled = False
         self.batches = 0  # statistics: calls made and transfers sent
         self.transfers = 0
 
@@ -131,10 +132,18 @@ class TransferBatcher:
             category=category, merchant=merchant, effective_at=effective_at)
         future: asyncio.Future[Transaction] = asyncio.get_running_loop().create_future()
         self._waiting.append((request, future))
-        self._dispatch()
+        self._schedule_dispatch()
         return await future
 
+    def _schedule_dispatch(self) -> None:
+        # After the callers woken in this loop iteration have queued their next transfers, so that
+        # transfers arriving together leave together (no timer, just the end of the iteration).
+        if not self._dispatch_scheduled:
+            self._dispatch_scheduled = True
+            asyncio.get_running_loop().call_soon(self._dispatch)
+
     def _dispatch(self) -> None:
+        self._dispatch_scheduled = False
         while self._free and self._waiting:
             batch: list[_Waiting] = []
             held: list[_Waiting] = []
@@ -160,7 +169,11 @@ class TransferBatcher:
 
     async def _post(self, conn: psycopg.AsyncConnection, batch: list[_Waiting], accounts: set[uuid.UUID]) -> None:
         try:
-            cursor = await conn.execute(BATCH_SQL, batch_params([request for request, _ in batch]))
+            if len(batch) == 1:  # the cheaper single-transfer call
+                request = batch[0][0]
+                cursor = await conn.execute(request.sql, request.params())
+            else:
+                cursor = await conn.execute(BATCH_SQL, batch_params([request for request, _ in batch]))
             rows = await cursor.fetchall()
             assert len(rows) == len(batch), "one result per transfer"
             for (request, future), row in zip(batch, rows, strict=True):
@@ -183,4 +196,4 @@ class TransferBatcher:
                 if not self._in_flight[account]:
                     del self._in_flight[account]
             self._free.append(conn)
-            self._dispatch()
+            self._schedule_dispatch()

@@ -12,5 +12,6 @@ $PY -m scripts.train >/dev/null
 if [ -d bot/tests_components ]; then
   PYTHONPATH="$PWD:$PWD/bot" .venv-bot/bin/python -m pytest bot/tests_components -q -p no:cacheprovider
 fi
+scripts/rasa_test_stories.sh
 $PY -m pytest -q "$@"
 echo "make test took $(( $(date +%s) - started )) s"

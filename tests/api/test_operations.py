@@ -23,6 +23,7 @@ def test_metrics_exposed(client: TestClient) -> None:
     response = client.get("/metrics/")
     assert response.status_code == 200
     assert "python_info" in response.text
+    assert 'bankbot_http_requests_total{method="GET",route="/healthz",status="200"}' in response.text
 
 
 def test_oversize_and_malformed_bodies_are_4xx_problems(client: TestClient, alice) -> None:
