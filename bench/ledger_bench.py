@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -56,23 +57,6 @@ def load() -> str:
     return f"load1={one:.2f} load5={five:.2f}"
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU of every local postgres process so far (Linux /proc), to compare CPU per
-    transaction between workloads independently of how much CPU other jobs left us."""
-    total = 0
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)
-            if not fields[0].endswith("(postgres"):
-                continue
-            values = fields[1].split()
-            total += int(values[11]) + int(values[12])  # utime, stime (fields 14 and 15)
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / tick
-
-
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     assert sorted_values, "no samples"
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
@@ -87,7 +71,6 @@ class RunResult:
     p99_ms: float
     errors: int
     load: str
-    server_cpu_us: float = float("nan")  # postgres CPU per transfer (all backends), microseconds
 
     @property
     def tps(self) -> float:
@@ -95,7 +78,7 @@ class RunResult:
 
     def line(self) -> str:
         return (f"{self.name:<28} {self.tps:>9.0f} transfers/s  p50={self.p50_ms:6.2f} ms  p99={self.p99_ms:6.2f} ms"
-                f"  n={self.count} errors={self.errors} pg_cpu={self.server_cpu_us:.0f}us/tx  ({self.load})")
+                f"  n={self.count} errors={self.errors}  ({self.load})")
 
 
 # --- pgbench -----------------------------------------------------------------------------------
@@ -129,7 +112,6 @@ def run_pgbench(base_url: str, clients: int, seconds: float) -> RunResult:
         subprocess.run([pgbench, "-i", "-q", "-s", str(PGBENCH_SCALE), db], env=env, check=True,
                        capture_output=True, text=True)
         before = load()
-        cpu0 = postgres_cpu_seconds()
         out = subprocess.run([pgbench, "-b", "tpcb-like", "-c", str(clients), "-T", str(int(seconds)), "-l",
                               "--log-prefix", str(Path(logs) / "pgbench"), db],
                              env=env, check=True, capture_output=True, text=True).stdout
@@ -138,11 +120,9 @@ def run_pgbench(base_url: str, clients: int, seconds: float) -> RunResult:
         failed = re.search(r"number of failed transactions: (\d+)", out)
         latencies = sorted(int(line.split()[2]) / 1000.0
                            for path in Path(logs).glob("pgbench*") for line in path.read_text().splitlines())
-        cpu = postgres_cpu_seconds() - cpu0
         tps = float(match.group(1))
         return RunResult("pgbench tpcb-like", len(latencies), len(latencies) / tps, percentile(latencies, 0.50),
-                         percentile(latencies, 0.99), int(failed.group(1)) if failed else 0, f"{before}, {load()}",
-                         cpu / len(latencies) * 1e6)
+                         percentile(latencies, 0.99), int(failed.group(1)) if failed else 0, f"{before}, {load()}")
 
 
 # --- the ledger workload -----------------------------------------------------------------------
@@ -196,11 +176,9 @@ async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, secon
             batcher = await stack.enter_async_context(aio.TransferBatcher(url, connections=BATCHER_CONNECTIONS))
         start = time.perf_counter()
         deadline = start + warmup + seconds
-        cpu0 = postgres_cpu_seconds()
         posted = [0]
         await asyncio.gather(*(transfer_worker(url, accounts, deadline, start + warmup, latencies, errors, seed,
                                                batcher, posted) for seed in range(clients)))
-        cpu = postgres_cpu_seconds() - cpu0
         if batcher is not None:
             name += f" (batches of {batcher.transfers / max(batcher.batches, 1):.1f})"
     measured = time.perf_counter() - (start + warmup)
@@ -208,12 +186,14 @@ async def run_transfers(url: str, accounts: list[uuid.UUID], clients: int, secon
         print(f"  {name}: {len(errors)} errors, first: {errors[0]!r}", file=sys.stderr)
     latencies.sort()
     return RunResult(name, len(latencies), measured, percentile(latencies, 0.5) * 1000,
-                     percentile(latencies, 0.99) * 1000, len(errors), f"{before}, {load()}",
-                     cpu / max(posted[0], 1) * 1e6)
+                     percentile(latencies, 0.99) * 1000, len(errors), f"{before}, {load()}")
 
 
 # --- what each part costs ----------------------------------------------------------------------
 BARE_FUNCTION = """
+CREATE TABLE bench_bare_accounts (id uuid PRIMARY KEY, balance bigint NOT NULL, version bigint NOT NULL)
+    WITH (fillfactor = 50);
+INSERT INTO bench_bare_accounts SELECT id, balance, version FROM ledger_accounts;
 CREATE TABLE bench_bare_entries (account_id uuid, version bigint, transaction_id uuid, amount bigint,
                                  balance_after bigint, PRIMARY KEY (account_id, version));
 CREATE TABLE bench_bare_transactions (id uuid PRIMARY KEY, created_at timestamptz);
@@ -223,11 +203,11 @@ CREATE FUNCTION bench_bare_transfer(p_id uuid, p_from uuid, p_to uuid, p_amount 
 LANGUAGE plpgsql AS $$
 DECLARE b1 bigint; v1 bigint; b2 bigint; v2 bigint;
 BEGIN
-    PERFORM 1 FROM ledger_accounts WHERE id IN (p_from, p_to) ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM bench_bare_accounts WHERE id IN (p_from, p_to) ORDER BY id FOR UPDATE;
     INSERT INTO bench_bare_transactions VALUES (p_id, clock_timestamp());
-    UPDATE ledger_accounts SET balance = balance - p_amount, version = version + 1 WHERE id = p_from
+    UPDATE bench_bare_accounts SET balance = balance - p_amount, version = version + 1 WHERE id = p_from
         RETURNING balance, version INTO b1, v1;
-    UPDATE ledger_accounts SET balance = balance + p_amount, version = version + 1 WHERE id = p_to
+    UPDATE bench_bare_accounts SET balance = balance + p_amount, version = version + 1 WHERE id = p_to
         RETURNING balance, version INTO b2, v2;
     INSERT INTO bench_bare_entries VALUES (p_from, v1, p_id, -p_amount, b1), (p_to, v2, p_id, p_amount, b2);
     RETURN b1;
@@ -239,7 +219,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("lock 2 accounts (SELECT ... ORDER BY id FOR UPDATE)",
      "PERFORM 1 FROM ledger_accounts WHERE id = ANY (ARRAY[a, b]) ORDER BY id FOR UPDATE;"),
     ("idempotency probe (PK lookup, miss)",
-     "PERFORM 1 FROM ledger_transactions WHERE id = gen_random_uuid();"),
+     "x := gen_random_uuid(); PERFORM 1 FROM ledger_transactions WHERE id = x;"),
     ("field and metadata checks", "PERFORM ledger__check_fields('transfer', NULL, '{}'::jsonb, NULL, NULL);"),
     ("insert the transaction row",
      "INSERT INTO ledger_transactions (id, kind, metadata, account_ids, amounts, created_at, effective_at) "
@@ -252,7 +232,9 @@ PARTS: tuple[tuple[str, str], ...] = (
      " (b, 1000000 + i, gen_random_uuid(), 1, 0, 'EUR', 'transfer', now(), now());"),
     ("bare double-entry function (all of the above minus checks)",
      "PERFORM bench_bare_transfer(gen_random_uuid(), a, b, 1);"),
-    ("ledger_post (everything)",
+    ("ledger_transfer (the hot path: everything)",
+     "PERFORM ledger_transfer(gen_random_uuid(), a, b, 1, 'EUR', 'transfer', NULL, NULL, NULL, NULL, NULL);"),
+    ("ledger_post (the generic N-leg function, same transfer)",
      "PERFORM ledger_post(gen_random_uuid(), 'transfer', ARRAY[a, b], ARRAY[-1, 1]::bigint[], "
      "ARRAY['EUR', 'EUR'], NULL, '{}'::jsonb, NULL, NULL, NULL);"),
 )
@@ -265,7 +247,7 @@ def server_side_costs(conn: psycopg.Connection, accounts: list[uuid.UUID], itera
         # Rotate over account pairs so no row collects thousands of versions inside one transaction.
         block = f"""
             DO $bench$
-            DECLARE ids uuid[] := %s::uuid[]; a uuid; b uuid; t0 timestamptz; i int;
+            DECLARE ids uuid[] := %s::uuid[]; a uuid; b uuid; x uuid; t0 timestamptz; i int;
             BEGIN
                 t0 := clock_timestamp();
                 FOR i IN 1 .. {iterations} LOOP
@@ -282,7 +264,8 @@ def server_side_costs(conn: psycopg.Connection, accounts: list[uuid.UUID], itera
         conn.add_notice_handler(on_notice)
         try:
             with conn.transaction(force_rollback=True):
-                conn.execute(block.replace("%s::uuid[]", "'{" + ",".join(map(str, accounts[: 2 * pairs])) + "}'::uuid[]"))
+                literal = "'{" + ",".join(map(str, accounts[: 2 * pairs])) + "}'::uuid[]"
+                conn.execute(block.replace("%s::uuid[]", literal))
         finally:
             conn.remove_notice_handler(on_notice)
         elapsed = float(notices[-1].split("=")[1])
@@ -337,6 +320,88 @@ async def run_bare(url: str, accounts: list[uuid.UUID], clients: int, seconds: f
     latencies.sort()
     return RunResult("bare function, 1,000 accts", len(latencies), elapsed, percentile(latencies, 0.5) * 1000,
                      percentile(latencies, 0.99) * 1000, 0, f"{before}, {load()}")
+
+
+# --- read paths on a year of data -------------------------------------------------------------
+CATEGORIES = ("coffee", "groceries", "restaurants", "transport", "rent", "subscriptions", "shopping",
+              "utilities", "entertainment", "travel", "health", "cash")
+YEAR_START = datetime(2025, 1, 1, tzinfo=UTC)
+
+# One day of card payments for every account, appended in time order as a live ledger would be (so an
+# account's rows are spread over the whole table, not clustered). Synthetic entries written straight
+# into ledger_entries: this measures the read paths, not posting.
+LOAD_DAY = """
+INSERT INTO ledger_entries (account_id, version, transaction_id, amount, balance_after, currency, kind,
+                            category, merchant, reference, effective_at, created_at)
+SELECT a.id, %(day)s * %(per_day)s + j, gen_random_uuid(), -(100 + (random() * 4900)::int), 0, 'EUR',
+       'card_payment', c.category, 'Merchant ' || c.m, NULL, ts, ts
+FROM bench_accounts a
+CROSS JOIN generate_series(1, %(per_day)s) AS j
+CROSS JOIN LATERAL (SELECT (%(categories)s::text[])[1 + (random() * 11)::int] AS category,
+                           (random() * 199)::int AS m,
+                           %(start)s::timestamptz + make_interval(days => %(day)s, secs => random() * 86399) AS ts
+                    WHERE j > 0) c
+"""
+
+
+def timed(call, n: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    return percentile(samples, 0.5) * 1000, percentile(samples, 0.99) * 1000
+
+
+def spending_main(args: argparse.Namespace) -> None:
+    per_day = max(1, round(args.per_account / 365))
+    print(f"read-path bench: {args.accounts:,} accounts x {per_day * 365} card payments over one year, {load()}")
+    with temporary_database(prefix="bankbot_bench") as url, psycopg.connect(url, autocommit=True) as conn:
+        started = time.perf_counter()
+        conn.execute("CREATE TABLE bench_accounts (id uuid PRIMARY KEY)")
+        conn.execute("""INSERT INTO ledger_accounts (id, owner_id, name, kind, currency)
+                        SELECT gen_random_uuid(), 'bench-' || i, 'bench', 'checking', 'EUR'
+                        FROM generate_series(1, %s) AS i""", (args.accounts,))
+        conn.execute("INSERT INTO bench_accounts SELECT id FROM ledger_accounts WHERE owner_id LIKE 'bench-%%'")
+        for day in range(365):
+            conn.execute(LOAD_DAY, {"day": day, "per_day": per_day, "categories": list(CATEGORIES),
+                                    "start": YEAR_START})
+            if day % 30 == 29:
+                print(f"  loaded {day + 1} days, {time.perf_counter() - started:.0f} s", flush=True)
+        conn.execute("VACUUM ANALYZE ledger_entries")  # sets the visibility map: index-only scans
+        rows, size = conn.execute("""SELECT (SELECT count(*) FROM ledger_entries),
+                                            pg_size_pretty(pg_total_relation_size('ledger_entries'))""").fetchone()
+        print(f"  {rows:,} entries, {size} with indexes, loaded in {time.perf_counter() - started:.0f} s ({load()})")
+        ids = [r[0] for r in conn.execute("SELECT id FROM bench_accounts ORDER BY random() LIMIT 400").fetchall()]
+        rng = random.Random(5)
+        year_end = YEAR_START + timedelta(days=365)
+        month = (YEAR_START + timedelta(days=200), YEAR_START + timedelta(days=231))
+        queries = {
+            "spending, year, by category": lambda: ledger.spending(
+                conn, account_ids=[rng.choice(ids)], start=YEAR_START, end=year_end, group_by="category"),
+            "spending, year, by month": lambda: ledger.spending(
+                conn, account_ids=[rng.choice(ids)], start=YEAR_START, end=year_end, group_by="month"),
+            "spending, 1 month, coffee by merchant": lambda: ledger.spending(
+                conn, account_ids=[rng.choice(ids)], start=month[0], end=month[1], category="coffee",
+                group_by="merchant"),
+            "statement, first page of 50": lambda: ledger.statement(conn, rng.choice(ids), limit=50),
+            "statement, coffee, page 2": lambda: ledger.statement(
+                conn, rng.choice(ids), category="coffee", limit=20,
+                after_cursor=ledger.statement(conn, ids[0], category="coffee", limit=20).next_cursor),
+            "balance_as_of mid-year": lambda: ledger.balance_as_of(conn, rng.choice(ids), month[0]),
+        }
+        for label, call in queries.items():
+            p50, p99 = timed(call, 300)
+            print(f"  {label:<40} p50={p50:6.2f} ms  p99={p99:6.2f} ms  ({load()})")
+        plan = conn.execute(
+            """EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT e.category, -sum(e.amount), count(*)
+               FROM ledger_entries e WHERE e.account_id = ANY(%s::uuid[]) AND e.effective_at >= %s
+               AND e.effective_at < %s AND e.kind = ANY(%s::text[]) GROUP BY 1""",
+            ([ids[1]], YEAR_START, year_end, ["card_payment"])).fetchall()
+        print("  plan of the spending query:")
+        for (line,) in plan:
+            print("    " + line)
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -419,8 +484,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.only == "transfers":
         runner(transfers_main(args))
     else:
-        from bench.ledger_spending import spending_main
-
         spending_main(args)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 AccountStatus = Literal["active", "frozen", "closed"]
 HoldStatus = Literal["pending", "posted", "voided", "expired"]
@@ -113,8 +113,9 @@ class Page:
     next_cursor: str | None  # pass as after_cursor for the next (older) page; None on the last page
 
 
-@dataclass(frozen=True, slots=True)
-class SpendingGroup:
+class SpendingGroup(NamedTuple):
+    """(key, total, count): unpacks like a tuple, reads like a record."""
+
     key: str | None  # category, merchant, 'YYYY-MM' or 'YYYY-MM-DD'; None when the entry had none
     total: int  # positive = money spent
     count: int  # payments (outgoing entries) in the group

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 import ledger
@@ -48,11 +48,9 @@ def ledger_transaction_id(customer_id: uuid.UUID, idempotency_key: str) -> uuid.
     return uuid.uuid5(NAMESPACE, f"{customer_id}:{idempotency_key}")
 
 
-def _check_kyc_and_limits(session: Session, settings: Settings, customer_id: uuid.UUID, amount: int,
+def _check_kyc_and_amount(session: Session, settings: Settings, customer_id: uuid.UUID, amount: int,
                           currency: str) -> None:
-    # Locking the customer's row serialises their transfers, so two concurrent ones cannot both pass
-    # the daily limit.
-    user = session.get(User, customer_id, with_for_update=True)
+    user = session.get(User, customer_id)
     assert user is not None
     if user.kyc_status != "verified":
         raise Problem(403, "kyc_required", "Verify your identity before moving money",
@@ -61,13 +59,22 @@ def _check_kyc_and_limits(session: Session, settings: Settings, customer_id: uui
     if amount > settings.transfer_max_minor:
         raise Problem(422, "transfer_limit_exceeded", "The amount is over the per-transfer limit",
                       limit=display(settings.transfer_max_minor, currency))
-    since = datetime.now(UTC) - timedelta(days=1)
-    sent = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.customer_id == customer_id, Transfer.created_at >= since, Transfer.status != "failed"))
-    if sent + amount > settings.transfer_daily_max_minor:
-        raise Problem(422, "daily_limit_exceeded", "The amount would go over your 24-hour transfer limit",
+
+
+def _count_against_daily_limit(session: Session, settings: Settings, customer_id: uuid.UUID, amount: int,
+                               currency: str) -> None:
+    """Add to today's total, refusing past the limit. The upsert's row lock serialises one customer's
+    transfers for the rest of the transaction only, so concurrent ones cannot both pass the limit;
+    it runs last to keep that lock short. A refusal rolls the whole transaction back."""
+    total = session.execute(text(
+        "INSERT INTO transfer_daily_totals (customer_id, day, currency, total) "
+        "VALUES (:c, (now() AT TIME ZONE 'UTC')::date, :cur, :a) "
+        "ON CONFLICT (customer_id, day, currency) DO UPDATE SET total = transfer_daily_totals.total + :a "
+        "RETURNING total"), {"c": customer_id, "cur": currency, "a": amount}).scalar_one()
+    if total > settings.transfer_daily_max_minor:
+        raise Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
                       limit=display(settings.transfer_daily_max_minor, currency),
-                      remaining=display(max(0, settings.transfer_daily_max_minor - sent), currency))
+                      remaining=display(max(0, settings.transfer_daily_max_minor - (total - amount)), currency))
 
 
 def create(session: Session, settings: Settings, principal: Principal, customer_id: uuid.UUID,
@@ -79,7 +86,7 @@ def create(session: Session, settings: Settings, principal: Principal, customer_
         raise Problem(422, "currency_mismatch", f"The source account holds {source.currency}")
     if request.to_account_id == request.from_account_id:
         raise Problem(422, "same_account", "The source and destination are the same account")
-    _check_kyc_and_limits(session, settings, customer_id, request.amount, request.currency)
+    _check_kyc_and_amount(session, settings, customer_id, request.amount, request.currency)
     transaction_id = ledger_transaction_id(customer_id, idempotency_key)
     counterparty = request.counterparty
     if request.payee_id is not None:
@@ -116,6 +123,7 @@ def create(session: Session, settings: Settings, principal: Principal, customer_
     session.flush()
     record(session, principal, "transfer.create", "transfer", transfer.id, status=transfer.status,
            amount=request.amount, currency=request.currency)
+    _count_against_daily_limit(session, settings, customer_id, request.amount, request.currency)
     return transfer
 
 

@@ -111,6 +111,10 @@ def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: Cust
         raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
                       headers={"Retry-After": "1"})
     try:
+        # Checked again now that we hold the key: a first request may have committed and released
+        # it between our first look and our acquire.
+        if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
+            return _replay(replay)
         request = service.TransferRequest(
             from_account_id=body.from_account_id, to_account_id=body.to_account_id,
             counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,

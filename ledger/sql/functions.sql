@@ -323,6 +323,11 @@ DECLARE
     b2 bigint;
     v2 bigint;
 BEGIN
+    -- A transfer's amount is positive: checked here, because the legs handed to ledger_post below
+    -- (-p_amount, +p_amount) would otherwise turn a negative amount into a transfer the other way.
+    IF p_amount IS NULL OR p_amount NOT BETWEEN 1 AND __MAX_AMOUNT__ THEN
+        RETURN ledger__reject('invalid_amount', format('amount %s is not between 1 and __MAX_AMOUNT__', p_amount));
+    END IF;
     -- Locks in id order, like every other function (the generic path below re-locks for free).
     IF p_from < p_to THEN
         SELECT * INTO f FROM ledger_accounts WHERE id = p_from FOR UPDATE;
@@ -333,7 +338,6 @@ BEGIN
     END IF;
     v_now := clock_timestamp();
     IF p_id IS NULL OR f.id IS NULL OR t.id IS NULL  -- also covers p_from = p_to and NULL accounts
-       OR p_amount IS NULL OR p_amount NOT BETWEEN 1 AND __MAX_AMOUNT__
        OR f.status <> 'active' OR t.status <> 'active' OR f.currency <> t.currency
        OR (p_currency IS NOT NULL AND p_currency <> f.currency)
        OR f.balance - p_amount < -__MAX_BALANCE__ OR t.balance + p_amount > __MAX_BALANCE__

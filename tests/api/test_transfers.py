@@ -187,3 +187,26 @@ def test_other_customers_transfer_is_404(client: TestClient, alice, bob) -> None
                            json=_body(client, alice, amount="1.00"))
     transfer_id = response.json()["id"]
     is_problem(client.get(f"/v1/transfers/{transfer_id}", headers=bob), 404, "transfer_not_found")
+
+
+def test_daily_limit_refuses_past_the_total_and_changes_nothing(client: TestClient, alice, pg) -> None:
+    accounts = accounts_by_type(client, alice)
+    customer = stable_id("user", "alice")
+
+    def today_total() -> int:
+        row = pg.execute("SELECT total FROM transfer_daily_totals WHERE customer_id = %s AND "
+                         "day = (now() AT TIME ZONE 'UTC')::date", (customer,)).fetchone()
+        return row[0] if row else 0
+
+    direction = [accounts["checking"]["id"], accounts["savings"]["id"]]
+    amount = 800000  # 8,000.00: under the per-transfer limit, so only the daily one can refuse
+    while today_total() + amount <= 2_500_000:
+        response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())}, json={
+            "from_account_id": direction[0], "to_account_id": direction[1], "amount": "8000.00", "currency": "EUR"})
+        assert response.status_code == 201, response.text
+        direction.reverse()
+    before_total, before = today_total(), balances(client, alice)
+    refused = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())}, json={
+        "from_account_id": direction[0], "to_account_id": direction[1], "amount": "8000.00", "currency": "EUR"})
+    is_problem(refused, 422, "daily_limit_exceeded")
+    assert today_total() == before_total and balances(client, alice) == before

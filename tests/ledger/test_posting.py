@@ -14,7 +14,8 @@ from ledger.errors import ERROR_CODES
 from tests.ledger.conftest import MakeAccount, assert_unchanged
 
 
-def transfer(conn: psycopg.Connection, src: ledger.Account, dst: ledger.Account, amount: int, **kw) -> ledger.Transaction:
+def transfer(conn: psycopg.Connection, src: ledger.Account, dst: ledger.Account, amount: int,
+             **kw) -> ledger.Transaction:
     kw.setdefault("transaction_id", ledger.new_id())
     kw.setdefault("currency", src.currency)
     return ledger.post_transfer(conn, from_account_id=src.id, to_account_id=dst.id, amount=amount, **kw)
@@ -124,7 +125,8 @@ def test_rejections_are_typed_and_leave_nothing(conn: psycopg.Connection, make_a
             conn, transaction_id=ledger.new_id(), kind="split", legs=[ledger.Leg(a.id, -10), ledger.Leg(b.id, 9)])),
         (ledger.errors.InvalidEffectiveAt, lambda: transfer(
             conn, a, b, 1, effective_at=datetime.now(UTC) + timedelta(minutes=5))),
-        (ledger.errors.InvalidEffectiveAt, lambda: transfer(conn, a, b, 1, effective_at=datetime(1999, 1, 1, tzinfo=UTC))),
+        (ledger.errors.InvalidEffectiveAt,
+         lambda: transfer(conn, a, b, 1, effective_at=datetime(1999, 1, 1, tzinfo=UTC))),
         (ledger.errors.InvalidField, lambda: transfer(conn, a, b, 1, kind="k" * (limits.MAX_KIND_LEN + 1))),
         (ledger.errors.InvalidMetadata, lambda: transfer(conn, a, b, 1, metadata={"x": float("nan")})),
     ]
@@ -135,7 +137,8 @@ def test_rejections_are_typed_and_leave_nothing(conn: psycopg.Connection, make_a
 
 
 # The SQL function is the boundary: the same rejections hold when Python's checks are bypassed.
-SQL_POST = "SELECT code FROM ledger_post(%s, %s, %s::uuid[], %s::bigint[], %s::text[], NULL, %s::jsonb, NULL, NULL, NULL)"
+SQL_POST = ("SELECT code FROM ledger_post(%s, %s, %s::uuid[], %s::bigint[], %s::text[], NULL, %s::jsonb,"
+            " NULL, NULL, NULL)")
 
 
 @pytest.mark.parametrize(("legs", "metadata", "code"), [
@@ -273,3 +276,53 @@ def test_new_id_is_uuid7_and_ordered() -> None:
     ids = [ledger.new_id() for _ in range(50)]
     assert all(i.version == 7 for i in ids)
     assert [i.int >> 80 for i in ids] == sorted(i.int >> 80 for i in ids)
+
+
+SQL_TRANSFER = ("SELECT code FROM ledger_transfer(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, NULL, NULL, "
+                "%s::timestamptz)")
+
+
+@pytest.mark.parametrize(("case", "code"), [
+    ({}, "ok"),
+    ({"amount": 0}, "invalid_amount"),
+    ({"amount": -5}, "invalid_amount"),
+    ({"amount": limits.MAX_AMOUNT + 1}, "invalid_amount"),
+    ({"amount": 1_001}, "insufficient_funds"),
+    ({"to": "a"}, "same_account"),
+    ({"to": "missing"}, "account_not_found"),
+    ({"to": "usd"}, "currency_mismatch"),
+    ({"currency": "USD"}, "currency_mismatch"),
+    ({"to": "frozen"}, "account_frozen"),
+    ({"from": "frozen"}, "account_frozen"),
+    ({"to": "closed"}, "account_closed"),
+    ({"kind": ""}, "invalid_field"),
+    ({"kind": "k" * (limits.MAX_KIND_LEN + 1)}, "invalid_field"),
+    ({"reference": "r" * (limits.MAX_REFERENCE_LEN + 1)}, "invalid_field"),
+    ({"metadata": "[1]"}, "invalid_metadata"),
+    ({"metadata": '{"x": "' + "y" * limits.MAX_METADATA_BYTES + '"}'}, "metadata_too_large"),
+    ({"effective_at": datetime.now(UTC) + timedelta(hours=1)}, "invalid_effective_at"),
+])
+def test_fast_transfer_function_answers_like_the_generic_one(conn: psycopg.Connection, make_account: MakeAccount,
+                                                             case: dict, code: str) -> None:
+    """ledger_transfer (the hot path) and ledger_post must give the same answer to the same transfer."""
+    accounts = {"a": make_account(1_000).id, "b": make_account().id, "missing": uuid.uuid4(),
+                "usd": make_account(0, currency="USD").id, "frozen": make_account(10).id, "closed": make_account().id}
+    ledger.set_account_status(conn, accounts["frozen"], "frozen")
+    ledger.set_account_status(conn, accounts["closed"], "closed")
+    src, dst = accounts[case.get("from", "a")], accounts[case.get("to", "b")]
+    amount, currency = case.get("amount", 10), case.get("currency", "EUR")
+    kind, reference, metadata = case.get("kind", "transfer"), case.get("reference"), case.get("metadata")
+    effective_at = case.get("effective_at")
+    fast_params = (ledger.new_id(), src, dst, amount, currency, kind, reference, metadata, effective_at)
+    generic_params = (ledger.new_id(), kind, [src, dst], [-amount, amount], [currency, currency], reference,
+                      metadata or "{}", effective_at)
+    generic_sql = ("SELECT code FROM ledger_post(%s, %s, %s::uuid[], %s::bigint[], %s::text[], %s, %s::jsonb,"
+                   " NULL, NULL, %s)")
+    if code == "ok":
+        assert conn.execute(SQL_TRANSFER, fast_params).fetchone() == ("ok",)
+        assert conn.execute(generic_sql, generic_params).fetchone() == ("ok",)
+        return
+    with assert_unchanged(conn):
+        assert conn.execute(SQL_TRANSFER, fast_params).fetchone() == (code,)
+        if amount > 0:  # a negative amount has no two-leg equivalent: (-amount, +amount) flips direction
+            assert conn.execute(generic_sql, generic_params).fetchone() == (code,)
