@@ -77,3 +77,9 @@ def api_schema(client: TestClient):
     import schemathesis
 
     return schemathesis.openapi.from_asgi("/openapi.json", client.app)
+
+
+@pytest.fixture(scope="module")
+def pg_module(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
