@@ -145,27 +145,50 @@ class TransferBatcher:
     def _dispatch(self) -> None:
         self._dispatch_scheduled = False
         while self._free and self._waiting:
-            batch: list[_Waiting] = []
+            # Transfers that touch no account of a batch in flight may leave now; the rest wait for it.
+            ready: list[_Waiting] = []
             held: list[_Waiting] = []
-            accounts: set[uuid.UUID] = set()
-            while self._waiting:
-                item = self._waiting.popleft()
-                pair = (item[0].legs[0].account_id, item[0].legs[1].account_id)
-                if len(batch) == self._max_batch or self._in_flight[pair[0]] or self._in_flight[pair[1]]:
-                    held.append(item)
-                else:
-                    batch.append(item)
-                    accounts.update(pair)
-            self._waiting.extend(held)  # order kept: the oldest go first next time
-            if not batch:
+            for item in self._waiting:
+                legs = item[0].legs
+                busy = self._in_flight[legs[0].account_id] or self._in_flight[legs[1].account_id]
+                (held if busy or len(ready) == self._max_batch else ready).append(item)
+            self._waiting = deque(held)  # order kept: the oldest go first next time
+            if not ready:
                 return
-            for account in accounts:
-                self._in_flight[account] += 1
-            task = asyncio.create_task(self._post(self._free.pop(), batch, accounts))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            self.batches += 1
-            self.transfers += len(batch)
+            for batch in self._split(ready, len(self._free)):
+                accounts = {leg.account_id for request, _ in batch for leg in request.legs}
+                for account in accounts:
+                    self._in_flight[account] += 1
+                task = asyncio.create_task(self._post(self._free.pop(), batch, accounts))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                self.batches += 1
+                self.transfers += len(batch)
+
+    @staticmethod
+    def _split(ready: list[_Waiting], connections: int) -> list[list[_Waiting]]:
+        """Group the transfers that share accounts (a group must run in one batch, in arrival order),
+        then spread the groups over the free connections: independent batches run in parallel and
+        share group commits, while all transfers of a hot account go in one batch."""
+        assert ready and connections >= 1
+        parent: dict[uuid.UUID, uuid.UUID] = {}
+
+        def root(account: uuid.UUID) -> uuid.UUID:
+            parent.setdefault(account, account)
+            while parent[account] != account:
+                parent[account] = parent[parent[account]]
+                account = parent[account]
+            return account
+
+        for request, _ in ready:
+            parent[root(request.legs[0].account_id)] = root(request.legs[1].account_id)
+        groups: dict[uuid.UUID, list[int]] = {}
+        for position, (request, _) in enumerate(ready):
+            groups.setdefault(root(request.legs[0].account_id), []).append(position)
+        bins: list[list[int]] = [[] for _ in range(min(connections, len(groups)))]
+        for group in sorted(groups.values(), key=len, reverse=True):
+            min(bins, key=len).extend(group)
+        return [[ready[position] for position in sorted(positions)] for positions in bins]
 
     async def _post(self, conn: psycopg.AsyncConnection, batch: list[_Waiting], accounts: set[uuid.UUID]) -> None:
         try:

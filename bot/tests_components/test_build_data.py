@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
+import build_data
 import pytest
 import yaml
-
-import build_data
 
 CSV = (
     "text,category\n"
