@@ -20,8 +20,12 @@ def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
 
 
+@lru_cache(maxsize=4)
+def _session_factory(database_url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(database_url), expire_on_commit=False)
+
+
 def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request, closed afterwards."""
-    factory = sessionmaker(get_engine(), expire_on_commit=False)
-    with factory() as session:
+    with _session_factory(get_settings().database_url)() as session:
         yield session

@@ -81,7 +81,9 @@ def create(session: Session, settings: Settings, principal: Principal, customer_
            request: TransferRequest, idempotency_key: str) -> Transfer:
     """Check and post in the caller's transaction; the caller commits with the idempotency record."""
     conn = driver_connection(session)
-    source = owned_account(conn, customer_id, request.from_account_id)
+    wanted = [request.from_account_id] + ([request.to_account_id] if request.to_account_id else [])
+    found = ledger.get_accounts(conn, wanted)  # one query for both sides
+    source = owned_account(conn, customer_id, request.from_account_id, found)
     if request.currency != source.currency:
         raise Problem(422, "currency_mismatch", f"The source account holds {source.currency}")
     if request.to_account_id == request.from_account_id:
@@ -101,7 +103,7 @@ def create(session: Session, settings: Settings, principal: Principal, customer_
                         ledger_transaction_id=transaction_id)
     try:
         if request.to_account_id is not None:
-            target = owned_account(conn, customer_id, request.to_account_id)
+            target = owned_account(conn, customer_id, request.to_account_id, found)
             if target.currency != source.currency:
                 raise Problem(422, "currency_mismatch", "Both accounts must hold the same currency")
             ledger.post_transfer(conn, transaction_id=transaction_id, from_account_id=source.id,

@@ -98,21 +98,21 @@ def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: Cust
         raise Problem(422, exc.code, str(exc)) from exc
     hit(settings.redis_url, settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
     digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
-    if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
-        return _replay(replay)
     flight = idempotency.InFlight(redis_for(settings.redis_url), customer_id, key, digest)
     try:
         acquired = flight.acquire()
     except redis.RedisError as exc:
         raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
     if not acquired:
-        if flight.holder_digest() not in (None, digest):
+        holder = flight.holder_digest()
+        if holder not in (None, digest):
             raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
+        if holder is None and (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
+            return _replay(replay)  # the first finished between our acquire and our look
         raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
                       headers={"Retry-After": "1"})
     try:
-        # Checked again now that we hold the key: a first request may have committed and released
-        # it between our first look and our acquire.
+        # Holding the key, look for a finished first request (it commits before it releases the key).
         if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
             return _replay(replay)
         request = service.TransferRequest(
