@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, entity, short_date, text_of
+from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, short_date, text_of
 from actions.formatting import money
-from actions.spending import customer_merchants
+from actions.spending import filters_from
 from actions.understanding.amounts import parse_amount
-from actions.understanding.categories import find_category, find_merchant
-from actions.understanding.periods import resolve_period
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20}
@@ -49,11 +46,8 @@ class ActionSearchTransactions(Action):
         text = text_of(tracker)
         client = CoreClient(tracker.sender_id)
         try:
-            me = await client.me()
-            tz = me.get("timezone") or "UTC"
-            merchant = entity(tracker, "merchant") or find_merchant(text, await customer_merchants(client))
-            category = None if merchant else (entity(tracker, "category") or find_category(text))
-            period = resolve_period(entity(tracker, "period") or text, datetime.now(timezone.utc), tz)
+            f = await filters_from(tracker, client)
+            tz, merchant, category, period = f.tz, f.merchant, f.category, f.period
             floor = minimum_amount(text)
             count = wanted_count(text)
             page = await client.transactions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, text_of
 from actions.formatting import money
 from actions.understanding.categories import find_category, find_merchant
-from actions.understanding.periods import resolve_period
+from actions.understanding.periods import Period, resolve_period
 
 COMMON_CATEGORIES = ("coffee", "groceries", "restaurants", "transport", "subscriptions", "shopping")
 COMMON_PERIODS = ("this month", "last month", "this year")
@@ -27,6 +28,26 @@ async def customer_merchants(client: CoreClient) -> list[str]:
     return [g["key"] for g in result.get("groups", []) if g.get("key")]
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What the customer asked about: merchant or category, and the period, in their time zone."""
+
+    tz: str
+    merchant: str | None
+    category: str | None
+    period: Period | None
+
+
+async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
+    """Entities from buttons win; otherwise the text, matched against the customer's own merchants."""
+    text = text_of(tracker)
+    tz = (await client.me()).get("timezone") or "UTC"
+    merchant = entity(tracker, "merchant") or find_merchant(text, await customer_merchants(client))
+    category = None if merchant else (entity(tracker, "category") or find_category(text))
+    period = resolve_period(entity(tracker, "period") or text, datetime.now(timezone.utc), tz)
+    return Filters(tz, merchant, category, period)
+
+
 def _subject(category: str | None, merchant: str | None) -> str:
     if merchant:
         return f" at {merchant}"
@@ -39,15 +60,10 @@ class ActionAnswerSpending(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = text_of(tracker)
         client = CoreClient(tracker.sender_id)
         try:
-            me = await client.me()
-            merchants = await customer_merchants(client)
-            merchant = entity(tracker, "merchant") or find_merchant(text, merchants)
-            category = None if merchant else (entity(tracker, "category") or find_category(text))
-            tz = me.get("timezone") or "UTC"
-            period = resolve_period(entity(tracker, "period") or text, datetime.now(timezone.utc), tz)
+            f = await filters_from(tracker, client)
+            merchant, category, period = f.merchant, f.category, f.period
             if period is None and category is None and merchant is None:
                 dispatcher.utter_message(text="What would you like to know? Pick a category, or ask e.g. "
                                               "\"how much did I spend at Starbucks last month\".",

@@ -123,7 +123,7 @@ class ActionAskTransferAmount(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         dispatcher.utter_message(text="How much would you like to send?")
-        return [] if tracker.get_slot("transfer_run_id") else [SlotSet("transfer_run_id", uuid.uuid4().hex)]
+        return []
 
 
 class ActionAskTransferRecipientId(Action):
