@@ -10,7 +10,7 @@ from api.config import REPO_ROOT
 
 
 def _stack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scripts.stack", *args], cwd=REPO_ROOT, capture_output=True,  # noqa: S603
+    return subprocess.run([sys.executable, "-m", "scripts.stack", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -34,7 +34,7 @@ def test_down_of_a_stack_that_never_ran_stops_nothing() -> None:
 
 def test_missing_python310_is_explained(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON_BOT": ""}  # no pyenv, no python3.10
-    result = subprocess.run(["/bin/bash", str(REPO_ROOT / "scripts" / "find-python310.sh")], env=env,  # noqa: S603
+    result = subprocess.run(["/bin/bash", str(REPO_ROOT / "scripts" / "find-python310.sh")], env=env,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "No Python 3.10 found" in result.stderr and "pyenv install 3.10" in result.stderr
