@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://bankbot.example/problems/"
@@ -75,6 +77,14 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(Problem(exc.status_code, code, detail or code.replace("_", " "), None), request,
                                 headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value (a NUL byte, an out-of-range number): the input's fault, and the
+        # transaction is rolled back, so nothing changed.
+        log.warning("database_refused_value", path=request.url.path, error=type(getattr(exc, "orig", exc)).__name__)
+        return problem_response(Problem(422, "invalid_input", "A value in the request cannot be stored"), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -73,7 +73,7 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
             continue
         known = known_cache.get(conversation.customer_id) or known_pii(session, conversation.customer_id)
         known_cache[conversation.customer_id] = known
-        raw = text[:MAX_TEXT_CHARS]
+        raw = text.replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
         result = redact(raw, known=known, mode="tags")
         confidence = event.get("confidence")
         row = {"event_key": event_key(event), "conversation_id": conversation.id,

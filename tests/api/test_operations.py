@@ -53,3 +53,11 @@ def test_chat_conversation_of_someone_else_is_404(client: TestClient, alice, bob
                            json={"text": "what's my balance?", "conversation_id": str(conversation_id)})
     assert response.status_code == 404
     assert response.json()["code"] == "conversation_not_found"
+
+
+def test_values_the_database_refuses_are_422_not_500(client: TestClient, alice) -> None:
+    response = client.post("/v1/auth/token", data={"username": "\x00", "password": "x"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    payees = client.get("/v1/transactions", headers=alice, params={"merchant": "Star\x00bucks"})
+    assert payees.status_code == 422

@@ -10,10 +10,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
+import redis
 
 from api.config import REPO_ROOT
 from tests.dbutil import temporary_database
@@ -21,18 +22,23 @@ from tests.factories import seed_demo
 
 MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
 PORTS = {"core": 18000, "rasa": 15005, "actions": 15055}
+REDIS_URL = "redis://127.0.0.1:6379/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
 
 
 @dataclass(frozen=True)
 class Stack:
     core_url: str
     database_url: str
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def login(self, username: str) -> dict[str, str]:
-        response = httpx.post(f"{self.core_url}/v1/auth/token",
-                              data={"username": username, "password": "demo-password"}, timeout=30)
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        """One sign-in per user and test session, as an app would keep its token (login is rate limited)."""
+        if username not in self.tokens:
+            response = httpx.post(f"{self.core_url}/v1/auth/token",
+                                  data={"username": username, "password": "demo-password"}, timeout=30)
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
 
     def chat(self, headers: dict[str, str], text: str, conversation_id: str | None = None) -> dict:
         body = {"text": text, **({"conversation_id": conversation_id} if conversation_id else {})}
@@ -44,7 +50,8 @@ class Stack:
 def _stack(command: str, database_url: str) -> None:
     argv = [sys.executable, "-m", "scripts.stack", command, "--name", "e2e", "--core-port", str(PORTS["core"]),
             "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
-            "--database-url", database_url, "--redis-tracker-db", "2", "--model", str(MODEL), "--core-workers", "2"]
+            "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", "2",
+            "--model", str(MODEL), "--core-workers", "2"]
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=os.environ.copy())
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
 
@@ -52,6 +59,7 @@ def _stack(command: str, database_url: str) -> None:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     assert MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does it first)"
+    redis.Redis.from_url(REDIS_URL).flushdb()
     with temporary_database(prefix="bankbot_e2e") as url:
         seed_demo(url)
         try:
