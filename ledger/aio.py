@@ -73,10 +73,12 @@ class TransferBatcher:
     transfers only share the database transaction (a rejection never affects the others, because the
     ledger functions never raise for one).
 
-    Dispatch never waits on a timer: waiting transfers leave as soon as a connection is free, all of them
-    in one batch (up to MAX_BATCH), except those that touch an account of a batch still in flight. Those
-    wait for it and then leave together, so a hot account is locked and committed once per batch
-    instead of once per transfer, and this client never queues on its own row locks in PostgreSQL.
+    Dispatch never waits on a timer. At the end of each event-loop iteration, the waiting transfers that
+    touch no account of a batch in flight leave: those sharing accounts together in one batch (in
+    arrival order), independent ones spread over the free connections (a batch of one uses the plain
+    single-transfer call). A transfer touching an account in flight waits for that batch and then
+    leaves with the others that waited, so a hot account is locked and committed once per batch instead
+    of once per transfer, and this client never queues on its own row locks inside PostgreSQL.
     """
 
     def __init__(self, conninfo: str, *, connections: int = 8, max_batch: int = limits.MAX_BATCH) -> None:
@@ -107,9 +109,17 @@ class TransferBatcher:
         self._open = True
 
     async def close(self) -> None:
+        """Finish what was sent (and what waits for it), then close the connections."""
         self._open = False
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks or (self._waiting and self._dispatch_scheduled):
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            else:
+                await asyncio.sleep(0)
+        for _, future in self._waiting:  # only possible if every connection broke
+            if not future.done():
+                future.set_exception(RuntimeError("the batcher closed before posting this transfer"))
+        self._waiting.clear()
         for conn in self._free:
             await conn.close()
         self._free = []

@@ -8,6 +8,7 @@ Checks (each bounded to MAX_REPORTED rows):
 - pending          stored pending_out != sum of the account's pending holds
 - unbalanced_transaction  a transaction's entries do not sum to zero in some currency
 - transaction_legs a transaction's recorded legs and its entries disagree
+- reversals        a reversal and the ledger_reversals row that makes it unique disagree
 - orphan_entry     an entry whose account does not exist
 
 All queries run in one REPEATABLE READ, READ ONLY snapshot, so reconciling while postings run is exact.
@@ -60,6 +61,12 @@ _CHECKS: tuple[tuple[str, str], ...] = (
         FULL JOIN ledger_entries e ON e.transaction_id = l.id AND e.account_id = l.account_id
         WHERE l.amount IS DISTINCT FROM e.amount
         LIMIT %(max)s"""),
+    ("reversals", """
+        SELECT coalesce(t.id, r.reversal_id), t.reverses_id, r.original_id
+        FROM (SELECT id, reverses_id FROM ledger_transactions WHERE reverses_id IS NOT NULL) t
+        FULL JOIN ledger_reversals r ON r.reversal_id = t.id
+        WHERE t.reverses_id IS DISTINCT FROM r.original_id
+        LIMIT %(max)s"""),
     ("orphan_entry", """
         SELECT e.account_id, count(*) FROM ledger_entries e
         WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = e.account_id)
@@ -103,6 +110,10 @@ def _drifts(check: str, rows: list[tuple]) -> list[Drift]:
             tx_id, account_id, leg_amount, entry_amount = row
             out.append(Drift("transaction_legs", tx_id, leg_amount, entry_amount,
                              f"account {account_id}: recorded leg != entry"))
+        elif check == "reversals":
+            tx_id, reverses, recorded = row
+            out.append(Drift("reversals", tx_id, None, None,
+                             f"reversal of {reverses} recorded as reversal of {recorded}"))
         elif check == "orphan_entry":
             account_id, n = row
             out.append(Drift("orphan_entry", account_id, None, n, "entries for an account that does not exist"))

@@ -14,7 +14,7 @@ from ledger.limits import SQL_TOKENS
 SCHEMA_FILE = "schema.sql"
 FUNCTIONS_FILE = "functions.sql"
 
-TABLES = ("ledger_entries", "ledger_transactions", "ledger_holds", "ledger_accounts")
+TABLES = ("ledger_entries", "ledger_reversals", "ledger_transactions", "ledger_holds", "ledger_accounts")
 FUNCTIONS = (
     "ledger_set_status(uuid, text)",
     "ledger_holds_expire(timestamptz, integer)",
@@ -35,6 +35,7 @@ FUNCTIONS = (
     "ledger_limits()",
     "ledger__reject(text, text)",
     "ledger_holds_guard()",
+    "ledger_accounts_validate()",
     "ledger_forbid_change()",
 )
 

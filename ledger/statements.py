@@ -112,8 +112,7 @@ def statement(
                x.balance_after, x.kind, x.category, x.merchant, x.reference, x.reverses_id, x.reversed
         FROM unnest(%(ids)s::uuid[]) AS a(id)
         CROSS JOIN LATERAL (
-            SELECT e.*, EXISTS (SELECT 1 FROM ledger_entries r
-                                WHERE r.account_id = e.account_id AND r.reverses_id = e.transaction_id) AS reversed
+            SELECT e.*, EXISTS (SELECT 1 FROM ledger_reversals rv WHERE rv.original_id = e.transaction_id) AS reversed
             FROM ledger_entries e
             WHERE {where}
             ORDER BY e.effective_at DESC, e.version DESC

@@ -9,21 +9,25 @@ Two interchangeable backends compute it:
 
 * ``onnx`` (default when onnxruntime is installed): the ONNX graph is *built in memory* from the
   safetensors weights with ``onnx.helper`` (standard opset-20 ops, no export step, no torch, no
-  file) and run by onnxruntime: ~3-4 ms for one short sentence on 2 cores.
+  file) and run by onnxruntime: ~5 ms for one short sentence on one thread.
 * ``numpy``: the same maths in numpy (the reference the ONNX graph is tested against, and the
   fallback): ~12 ms for one sentence, because OpenBLAS is slow on tiny matrices.
 
-Both agree with sentence-transformers to ~2e-7. Nothing here imports Rasa.
+Both agree with sentence-transformers to ~2e-7. Optionally (``quantize``, what bot/config.yml
+uses) the onnx graph's matrix products get int8 weights: ~2.5x faster for one sentence, same
+validation accuracy (docs/nlu.md). Nothing here imports Rasa.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +35,7 @@ import numpy as np
 ENCODER_VERSION = "1"
 MAX_SEQ_LENGTH = 256
 DEFAULT_BATCH_TOKENS = 4096
+BATCH_SESSION_MIN = 16  # encode() calls with this many texts use the multi-threaded session
 
 
 def default_model_dir() -> Path:
@@ -96,8 +101,18 @@ class MiniLMEncoder:
     """Sentence embeddings (L2-normalised, 384-d) from all-MiniLM-L6-v2."""
 
     def __init__(
-        self, model_dir: str | Path | None = None, backend: str = "auto", num_threads: int = 0
+        self,
+        model_dir: str | Path | None = None,
+        backend: str = "auto",
+        num_threads: int = 1,
+        batch_threads: int = 0,
+        quantize: bool = False,
     ) -> None:
+        """num_threads: onnxruntime threads for small calls (parsing one message; one thread has
+        the best latency when other processes share the 2 cores); batch_threads: for batches of
+        BATCH_SESSION_MIN texts or more (training); 0 = one per physical core.
+        quantize: int8 weights (onnxruntime dynamic quantization, per channel) for the matrix
+        products: ~2.5x faster, embeddings within cosine ~0.99 of the float ones (onnx only)."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -153,14 +168,17 @@ class MiniLMEncoder:
         self.tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         self.dim = self.hidden
         self._cache_lock = threading.Lock()
-        self._session = None
         if backend == "auto":
             backend = "onnx" if _onnx_available() else "numpy"
         if backend not in ("onnx", "numpy"):
             raise ValueError(f"unknown backend {backend!r} (expected auto, onnx or numpy)")
-        if backend == "onnx":
-            self._session = _make_session(self.build_onnx_model(), num_threads)
+        if quantize and backend != "onnx":
+            raise ValueError("quantize needs the onnx backend (pip install onnx onnxruntime)")
         self.backend = backend
+        self.quantize = quantize
+        self._threads = {"single": num_threads, "batch": batch_threads}
+        self._sessions: dict[str, Any] = {}
+        self._session_lock = threading.Lock()
 
     @staticmethod
     def _hash_file(path: Path) -> str:
@@ -172,9 +190,9 @@ class MiniLMEncoder:
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the model weights and encoder version: the embedding cache key. Both
-        backends share it (they agree to ~1e-7)."""
-        return f"{self.model_hash[:16]}-v{ENCODER_VERSION}"
+        """Identifies the model weights, encoder version and precision: the embedding cache key.
+        The numpy and float onnx backends share it (they agree to ~1e-7)."""
+        return f"{self.model_hash[:16]}-v{ENCODER_VERSION}-{'int8' if self.quantize else 'fp32'}"
 
     # --- forward pass --------------------------------------------------------------------------
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -212,12 +230,14 @@ class MiniLMEncoder:
         if not texts:
             return out
         encs = self.tokenizer.encode_batch(list(texts))
+        if self.quantize:
+            return self._encode_one_by_one([e.ids for e in encs], out)
+        kind = "batch" if len(texts) >= BATCH_SESSION_MIN else "single"
         lengths = np.array([len(e.ids) for e in encs])
         order = np.argsort(lengths, kind="stable")
         i = 0
         while i < len(order):
-            t = int(lengths[order[i]])
-            # grow the batch while the padded size stays under batch_tokens
+            # grow the batch (sorted by length) while the padded size stays under batch_tokens
             j = i + 1
             while j < len(order) and int(lengths[order[j]]) * (j - i + 1) <= batch_tokens:
                 j += 1
@@ -229,14 +249,45 @@ class MiniLMEncoder:
                 e = encs[k].ids
                 ids[r, : len(e)] = e
                 mask[r, : len(e)] = 1
-            out[idx] = self._run(ids, mask)
+            out[idx] = self._run(ids, mask, kind)
             i = j
         return out
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if self._session is None:
+    def _encode_one_by_one(self, token_ids: list[list[int]], out: np.ndarray) -> np.ndarray:
+        """int8: activations are quantized with one scale per call, so a text's embedding would
+        depend on its batch mates. One text per call keeps training and parsing identical; the
+        single-threaded session is shared by batch_threads worker threads (onnxruntime releases
+        the GIL and its session is thread-safe)."""
+
+        def one(k: int) -> None:
+            ids = np.asarray([token_ids[k]], dtype=np.int64)
+            out[k] = self._run(ids, np.ones_like(ids), "single")[0]
+
+        workers = self._threads["batch"] or os.cpu_count() or 1
+        if len(token_ids) >= BATCH_SESSION_MIN and workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._session("single")  # build it once, not in every worker
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(one, range(len(token_ids))))
+        else:
+            for k in range(len(token_ids)):
+                one(k)
+        return out
+
+    def _session(self, kind: str):
+        with self._session_lock:
+            if kind not in self._sessions:
+                model = self.build_onnx_model()
+                if self.quantize:
+                    model = _quantize(model)
+                self._sessions[kind] = _make_session(model, self._threads[kind])
+            return self._sessions[kind]
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray, kind: str = "single") -> np.ndarray:
+        if self.backend == "numpy":
             return self._forward(ids, mask)
-        pooled = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        pooled = self._session(kind).run(None, {"input_ids": ids, "attention_mask": mask})[0]
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norm, 1e-12, None)).astype(np.float32)
 
@@ -390,7 +441,27 @@ def _onnx_available() -> bool:
     return True
 
 
-def _make_session(model, num_threads: int):
+def _quantize(model):  # onnx.ModelProto -> onnx.ModelProto
+    """Dynamic int8 quantization of the MatMul weights, per output channel (deterministic)."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
+        out = Path(tmp) / "model.int8.onnx"
+        level = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" advice
+        try:
+            quantize_dynamic(
+                model, out, op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8
+            )
+        finally:
+            logging.getLogger().setLevel(level)
+        return onnx.load(str(out))
+
+
+def _make_session(model, num_threads: int):  # -> onnxruntime.InferenceSession
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -406,12 +477,18 @@ _SHARED_LOCK = threading.Lock()
 
 
 def get_encoder(
-    model_dir: str | Path | None = None, backend: str = "auto", num_threads: int = 0
+    model_dir: str | Path | None = None,
+    backend: str = "auto",
+    num_threads: int = 1,
+    batch_threads: int = 0,
+    quantize: bool = False,
 ) -> MiniLMEncoder:
     """One encoder per (model directory, backend, threads) and process: the weights take ~90 MB
-    (twice that with the ONNX session), and Rasa may instantiate the featurizer more than once."""
-    key = (str(model_dir or ""), backend, num_threads)
+    (plus ~90 MB per onnxruntime session), and Rasa instantiates a featurizer more than once."""
+    key = (str(model_dir or ""), backend, num_threads, batch_threads, quantize)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = MiniLMEncoder(model_dir, backend=backend, num_threads=num_threads)
+            _SHARED[key] = MiniLMEncoder(
+                model_dir, backend=backend, num_threads=num_threads, batch_threads=batch_threads, quantize=quantize
+            )
         return _SHARED[key]

@@ -10,6 +10,7 @@ keyed by model-weights hash and text hash, so retraining on the same data skips 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             "model_dir": None,
             # "auto" (onnxruntime if installed, else numpy), "onnx" or "numpy"
             "backend": "auto",
-            # onnxruntime intra-op threads; 0 = one per physical core
-            "num_threads": 0,
+            # onnxruntime threads when parsing (1: best latency on a shared 2-core machine) and
+            # for training batches (0 = one per physical core)
+            "num_threads": 1,
+            "batch_threads": 0,
+            # int8 weights for the encoder's matrix products (onnx backend only): ~2.5x faster
+            # parsing, same validation accuracy; false = float32, identical to sentence-transformers
+            "quantize": False,
             # cache training-time embeddings on disk (the directory: null = default, see module doc)
             "cache": True,
             "cache_dir": None,
@@ -65,9 +71,26 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> MiniLMFeaturizer:
+        """Rasa builds both its training and prediction graphs' nodes with load(): build the
+        encoder (ONNX graph, int8 quantization: ~3 s) now, not on the first user message."""
+        component = cls(config, execution_context.node_name)
+        component.encoder.encode(["warm up"])
+        return component
+
+    @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         if config.get("backend", "auto") not in ("auto", "onnx", "numpy"):
             raise ValueError(f"MiniLMFeaturizer: unknown backend {config.get('backend')!r}")
+        if config.get("quantize") and config.get("backend", "auto") == "numpy":
+            raise ValueError("MiniLMFeaturizer: quantize needs the onnx backend")
 
     @property
     def encoder(self) -> MiniLMEncoder:
@@ -75,7 +98,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             self._encoder = get_encoder(
                 self._config.get("model_dir"),
                 backend=self._config.get("backend", "auto"),
-                num_threads=int(self._config.get("num_threads", 0)),
+                num_threads=int(self._config.get("num_threads", 1)),
+                batch_threads=int(self._config.get("batch_threads", 0)),
+                quantize=bool(self._config.get("quantize", False)),
             )
         return self._encoder
 
@@ -84,10 +109,16 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         if not todo:
             return
         texts = [m.get(TEXT) for m in todo]
+        started = time.perf_counter()
         if use_cache:
             vecs = self.encoder.encode_cached(texts, self._config.get("cache_dir"))
         else:
             vecs = self.encoder.encode(texts)
+        if len(texts) > 1:
+            logger.info(
+                f"MiniLMFeaturizer: {len(texts)} texts in {time.perf_counter() - started:.1f} s "
+                f"({self.encoder.backend}{', cached' if use_cache else ''})"
+            )
         for message, vec in zip(todo, vecs, strict=True):
             self.add_features_to_message(
                 sequence=None, sentence=np.asarray(vec, dtype=np.float32)[None, :], attribute=TEXT, message=message

@@ -29,3 +29,18 @@ def test_writes_rasa_yaml_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     mtime = out.stat().st_mtime_ns
     assert build_data.main(["--out", str(out)]) == 0
     assert out.stat().st_mtime_ns == mtime  # unchanged content: not rewritten
+
+
+def test_offline_without_dataset_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANKING77_DIR", str(tmp_path / "missing"))
+    monkeypatch.setattr(build_data, "DEFAULT_DIR", tmp_path / "also-missing")
+    monkeypatch.setattr(build_data, "FALLBACK_DIR", tmp_path / "download")
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise build_data.urllib.error.URLError("no network")
+
+    monkeypatch.setattr(build_data.urllib.request, "urlopen", offline)
+    with pytest.raises(SystemExit) as exc:
+        build_data.main(["--out", str(tmp_path / "out.yml")])
+    assert "BANKING77_DIR" in str(exc.value.code) and "no network" in str(exc.value.code)
+    assert not (tmp_path / "out.yml").exists()

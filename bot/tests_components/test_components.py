@@ -75,6 +75,10 @@ def test_classifier_trains_persists_and_loads(tmp_path: Path, featurizer: MiniLM
         assert a.get("intent")["confidence"] == pytest.approx(b.get("intent")["confidence"], abs=1e-6)
     probs = loaded.predict_proba(again)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+    # the scipy-free path used for a parse gives the same margins as the matrix path
+    np.testing.assert_allclose(loaded.scores(again), loaded._scores_matrix(again), atol=1e-5)
+    unseen = featurizer.process([Message(data={TEXT: "zzzz qqqq"})])
+    np.testing.assert_allclose(loaded.scores(unseen), loaded._scores_matrix(unseen), atol=1e-5)
 
 
 def test_untrained_classifier_predicts_nothing(tmp_path: Path) -> None:

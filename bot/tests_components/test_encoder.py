@@ -54,3 +54,17 @@ def test_cache_round_trip(tmp_path: Path, numpy_encoder: MiniLMEncoder) -> None:
     with np.load(files[0]) as data:
         assert data["keys"].shape == (3, 20)
     np.testing.assert_allclose(first, numpy_encoder.encode(texts), atol=1e-6)
+
+
+def test_int8_is_close_and_independent_of_batching() -> None:
+    pytest.importorskip("onnxruntime")
+    enc = get_encoder(quantize=True)
+    texts = [*REF["texts"], "I was charged twice for the same coffee", "card not working abroad"] * 3
+    batch = enc.encode(texts)  # >= BATCH_SESSION_MIN: the threaded path
+    singles = np.vstack([enc.encode([t]) for t in texts])
+    np.testing.assert_array_equal(batch, singles)
+    full = get_encoder(backend="onnx").encode(REF["texts"])
+    assert np.min(np.sum(batch[: len(REF["texts"])] * full, axis=1)) > 0.98
+    assert enc.fingerprint.endswith("-int8") and get_encoder(backend="onnx").fingerprint.endswith("-fp32")
+    with pytest.raises(ValueError):
+        MiniLMEncoder(backend="numpy", quantize=True)

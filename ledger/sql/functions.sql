@@ -216,6 +216,11 @@ BEGIN
         RETURN ledger__existing(v_tx, p_kind, p_accounts, p_amounts, p_currencies, v_cur, p_reference,
                                 p_metadata, p_category, p_merchant, p_effective_at, p_reverses, p_hold);
     END IF;
+    -- Every reversal of a transaction locks that transaction's accounts, so this answer cannot go
+    -- stale before our insert below.
+    IF p_reverses IS NOT NULL AND EXISTS (SELECT 1 FROM ledger_reversals WHERE original_id = p_reverses) THEN
+        RETURN ledger__reject('already_reversed', format('transaction %s is already reversed', p_reverses));
+    END IF;
 
     -- 4. Business checks, all before the first write.
     IF p_effective_at IS NOT NULL AND (p_effective_at > v_now OR p_effective_at < '__MIN_EFFECTIVE_AT__') THEN
@@ -273,13 +278,13 @@ BEGIN
             p_amounts, v_now, v_eff, p_reverses, p_hold)
     ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN
-        -- Lost a race with a concurrent posting of the same id on other accounts (or of another reversal).
+        -- Lost a race with a concurrent posting of the same id on other accounts: compare with it.
         SELECT * INTO v_tx FROM ledger_transactions WHERE id = p_id;
-        IF FOUND THEN
-            RETURN ledger__existing(v_tx, p_kind, p_accounts, p_amounts, p_currencies, v_cur, p_reference,
-                                    p_metadata, p_category, p_merchant, p_effective_at, p_reverses, p_hold);
-        END IF;
-        RETURN ledger__reject('already_reversed', format('transaction %s is already reversed', p_reverses));
+        RETURN ledger__existing(v_tx, p_kind, p_accounts, p_amounts, p_currencies, v_cur, p_reference,
+                                p_metadata, p_category, p_merchant, p_effective_at, p_reverses, p_hold);
+    END IF;
+    IF p_reverses IS NOT NULL THEN
+        INSERT INTO ledger_reversals (original_id, reversal_id, created_at) VALUES (p_reverses, p_id, v_now);
     END IF;
     IF v_any_sweep THEN
         FOR i IN 1 .. n LOOP
@@ -419,8 +424,8 @@ BEGIN
     ELSIF o.reverses_id IS NOT NULL THEN
         RETURN ledger__reject('cannot_reverse_reversal', format('transaction %s is itself a reversal', p_original));
     END IF;
-    SELECT id INTO v_other FROM ledger_transactions WHERE reverses_id = p_original;
-    IF FOUND AND v_other <> p_id THEN
+    SELECT reversal_id INTO v_other FROM ledger_reversals WHERE original_id = p_original;
+    IF FOUND AND v_other <> p_id THEN  -- (checked again by ledger_post under the accounts' locks)
         RETURN ledger__reject('already_reversed', format('transaction %s is already reversed by %s', p_original, v_other));
     END IF;
     RETURN ledger_post(p_id, o.kind, o.account_ids, ARRAY(SELECT -x FROM unnest(o.amounts) WITH ORDINALITY u(x, i) ORDER BY i),
