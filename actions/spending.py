@@ -43,7 +43,12 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
     text = text_of(tracker)
     tz = (await client.me()).get("timezone") or "UTC"
     merchant = entity(tracker, "merchant") or find_merchant(text, await customer_merchants(client))
-    category = None if merchant else (entity(tracker, "category") or find_category(text))
+    category = entity(tracker, "category") or find_category(text)
+    if merchant and category and category in merchant.lower() and merchant.lower() not in text.lower() \
+            and not entity(tracker, "merchant"):
+        merchant = None  # "transport" alone is the category, not "Transport for London"
+    if merchant:
+        category = None
     period = resolve_period(entity(tracker, "period") or text, datetime.now(timezone.utc), tz)
     return Filters(tz, merchant, category, period)
 
