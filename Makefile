@@ -9,7 +9,7 @@ PY_BOT    := $(VENV_BOT)/bin/python
 export PYTHONPATH := $(CURDIR)
 export BANKING77_DIR ?= $(abspath $(CURDIR)/../shared/datasets/banking77)
 
-.PHONY: help up down status test test-fast lint train seed migrate venvs \
+.PHONY: help up down status test test-fast lint train seed migrate venvs reconcile \
         bench-ledger bench-nlu bench-redaction bench-chat chaos clean
 
 help: ## list the targets
@@ -62,8 +62,12 @@ test-fast: $(VENV)/.installed ## unit and integration tests only (no Rasa)
 	$(PY) -m pytest -m "not e2e" -q
 
 # --- benchmarks (each prints name=value pairs on its last line) ------------------------------
-bench-ledger: $(VENV)/.installed ## pgbench vs the ledger's transfer workload
+bench-ledger: $(VENV)/.installed ## pgbench vs the ledger's transfer workload, then the HTTP line
+	@command -v wrk >/dev/null && command -v ab >/dev/null || apt-get install -y -q wrk apache2-utils
 	$(PY) -m bench.ledger_bench
+
+reconcile: $(VENV)/.installed ## recompute every ledger balance from entries; exit 1 on drift
+	$(PY) -m ledger reconcile
 
 bench-nlu: venvs ## BANKING77 accuracy, training time, parse latency
 	scripts/bench-nlu.sh

@@ -40,6 +40,7 @@ import psycopg
 from psycopg import sql
 
 import ledger
+from bench import api_bench
 from ledger import aio
 from tests.dbutil import temporary_database, with_database
 
@@ -509,6 +510,13 @@ async def transfers_main(args: argparse.Namespace) -> None:
     if batched_cold is not None and batched_hot is not None:
         extra = (f" batched_tps={batched_cold.tps:.0f} batched_vs_pgbench={batched_cold.tps / pg_tps:.2f}"
                  f" batched_hot_vs_cold={batched_hot.tps / batched_cold.tps:.2f}")
+    if args.api:
+        # The HTTP line (issue 4): POST /v1/transfers through the core, against this run's pgbench figure.
+        api = await asyncio.to_thread(api_bench.run, int(args.seconds), pgbench.tps if pgbench else None)
+        print(f"api: {api['api_tps']:.0f} transfers/s, p50 {api['api_p50_ms']:.1f} ms, p99 {api['api_p99_ms']:.1f} ms;"
+              f" insights p95 {api['insights_p95_ms']:.0f} ms {load()}")
+        extra += (f" api_tps={api['api_tps']:.0f} api_vs_pgbench={api.get('api_vs_pgbench', float('nan')):.2f}"
+                  f" insights_p95_ms={api['insights_p95_ms']:.0f}")
     print(f"ledger_tps={cold_run.tps:.0f} pgbench_tps={pg_tps:.0f} ledger_vs_pgbench={cold_run.tps / pg_tps:.2f} "
           f"hot_vs_cold={hot_run.tps / cold_run.tps:.2f}{extra}")
 
@@ -521,6 +529,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-pgbench", action="store_true")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     parser.add_argument("--no-batched", dest="batched", action="store_false")
+    parser.add_argument("--no-api", dest="api", action="store_false", help="skip the HTTP line (bench/api_bench.py)")
     parser.add_argument("--accounts", type=int, default=100_000, help="spending: accounts with a year of data")
     parser.add_argument("--per-account", type=int, default=365, help="spending: card payments per account")
     args = parser.parse_args(argv)
