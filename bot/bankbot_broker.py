@@ -19,11 +19,12 @@ import time
 from collections import deque
 from typing import Any
 
-import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 import httpx
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+
+import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 
 logger = logging.getLogger(__name__)
 

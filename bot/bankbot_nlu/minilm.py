@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import numpy as np
-from bankbot_nlu.encoder import MiniLMEncoder, get_encoder
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -23,6 +22,8 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bankbot_nlu.encoder import MiniLMEncoder, get_encoder
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-import build_data
 import pytest
 import yaml
+
+import build_data
 
 CSV = (
     "text,category\n"

@@ -4,14 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bankbot_nlu.classifier import BankIntentClassifier
-from bankbot_nlu.minilm import MiniLMFeaturizer
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bankbot_nlu.classifier import BankIntentClassifier
+from bankbot_nlu.minilm import MiniLMFeaturizer
 
 DATA = {
     "freeze_card": ["freeze my card", "block my card please", "lock my debit card", "I lost my card, freeze it"],

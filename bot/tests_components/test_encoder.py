@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from bankbot_nlu.encoder import MiniLMEncoder, get_encoder
 
 REF = json.loads(Path(__file__).with_name("minilm_reference.json").read_text(encoding="utf-8"))
