@@ -28,6 +28,12 @@ class CoreError(Exception):
 
 
 _tokens: dict[str, tuple[str, float]] = {}
+_QUERY_NAMES = {"start": "from", "end": "to"}  # `from` is a Python keyword, so callers say start/end
+
+
+def _query(params: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments to the core's query string, leaving out what was not given."""
+    return {_QUERY_NAMES.get(k, k): v for k, v in params.items() if v is not None}
 
 
 class CoreClient:
@@ -101,14 +107,10 @@ class CoreClient:
         return await self.request("GET", "/v1/payees")
 
     async def spending(self, **params: Any) -> dict[str, Any]:
-        query = {("from" if k == "start" else "to" if k == "end" else k): v for k, v in params.items()
-                 if v is not None}
-        return await self.request("GET", "/v1/insights/spending", params=query)
+        return await self.request("GET", "/v1/insights/spending", params=_query(params))
 
     async def transactions(self, **params: Any) -> dict[str, Any]:
-        query = {("from" if k == "start" else "to" if k == "end" else k): v for k, v in params.items()
-                 if v is not None}
-        return await self.request("GET", "/v1/transactions", params=query)
+        return await self.request("GET", "/v1/transactions", params=_query(params))
 
     async def kyc(self) -> dict[str, Any]:
         return await self.request("GET", "/v1/kyc")

@@ -26,6 +26,7 @@ from ledger.currencies import check_currency
 from ledger.errors import AccountNotFound, CurrencyMismatch, InvalidField, LimitExceeded
 from ledger.ids import check_id
 from ledger.models import SpendingGroup, SpendingTotals
+from ledger.statements import add_entry_filters
 from ledger.validate import check_instant, check_text
 
 SPENDING_KINDS: tuple[str, ...] = ("card_payment",)
@@ -92,12 +93,7 @@ def spending(
              "e.kind = ANY(%(kinds)s::text[])"]
     params: dict[str, Any] = {"ids": ids, "start": start, "end": end, "kinds": kinds, "tz": tz,
                               "max_groups": limits.MAX_SPENDING_GROUPS + 1}
-    if category is not None:
-        where.append("e.category = %(category)s")
-        params["category"] = category
-    if merchant is not None:
-        where.append("lower(e.merchant) = lower(%(merchant)s)")
-        params["merchant"] = merchant
+    add_entry_filters(where, params, category, merchant)
     # Window sums over the grouped rows give the grand totals in the same scan, even when the group
     # list is cut at MAX_SPENDING_GROUPS.
     query = sql.SQL("""

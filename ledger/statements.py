@@ -43,6 +43,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID, int]:
         raise InvalidCursor("the cursor is not one this ledger issued") from exc
 
 
+def add_entry_filters(where: list[str], params: dict[str, Any], category: str | None,
+                      merchant: str | None) -> None:
+    """The filters statements and spending share: category exactly, merchant case-insensitively."""
+    if category is not None:
+        where.append("e.category = %(category)s")
+        params["category"] = category
+    if merchant is not None:
+        where.append("lower(e.merchant) = lower(%(merchant)s)")
+        params["merchant"] = merchant
+
+
 def _account_ids(conn: psycopg.Connection, account_id: uuid.UUID | None,
                  account_ids: Sequence[uuid.UUID] | None, owner_id: str | None) -> list[uuid.UUID]:
     given = [x is not None for x in (account_id, account_ids, owner_id)]
@@ -94,12 +105,7 @@ def statement(
     if end is not None:
         where.append("e.effective_at < %(end)s")
         params["end"] = end
-    if category is not None:
-        where.append("e.category = %(category)s")
-        params["category"] = category
-    if merchant is not None:
-        where.append("lower(e.merchant) = lower(%(merchant)s)")
-        params["merchant"] = merchant
+    add_entry_filters(where, params, category, merchant)
     if after_cursor is not None:
         c_eff, c_acc, c_ver = decode_cursor(after_cursor)
         # (effective_at, account_id, version) < cursor, rewritten per account as a 2-column bound the

@@ -67,7 +67,7 @@ def refresh(body: RefreshIn, settings: SettingsDep, session: SessionDep) -> Toke
                     refresh_token=new_refresh)
 
 
-@router.post("/auth/service-token", response_model=TokenOut, include_in_schema=True)
+@router.post("/auth/service-token", response_model=TokenOut)
 def service_login(body: ServiceTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
     """The action server's credential, scoped to one conversation's customer."""
     token = service.service_token(settings, session, client_id=body.client_id, client_secret=body.client_secret,

@@ -17,7 +17,6 @@ MAX_BOT_MESSAGES = 20  # a reply longer than this is a bot loop, not an answer
 class BotMessage:
     text: str | None
     buttons: list[dict[str, str]] = field(default_factory=list)
-    custom: dict[str, Any] | None = None
 
 
 def _button(raw: Any) -> dict[str, str] | None:
@@ -43,6 +42,5 @@ def send(rasa_url: str, timeout: float, conversation_id: uuid.UUID, text: str,
         if not isinstance(item, dict):
             continue
         buttons = [b for b in (_button(x) for x in item.get("buttons") or []) if b]
-        custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
-        messages.append(BotMessage(text=item.get("text"), buttons=buttons, custom=custom))
+        messages.append(BotMessage(text=item.get("text"), buttons=buttons))
     return messages
