@@ -117,3 +117,8 @@ class CoreClient:
 
     async def report_fraud(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self.request("POST", "/v1/fraud-reports", json=body)
+
+    async def open_handoff(self, reason: str) -> dict[str, Any]:
+        """A handoff to a support agent for this conversation (the open one if there is one already)."""
+        return await self.request("POST", "/v1/handoffs", json={"conversation_id": self.conversation_id,
+                                                                "reason": reason})

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     chat_text_max_chars: int = Field(default=2000, ge=1)
 
+    # Live handoff: releasing a conversation posts `resume` to Rasa's HTTP API (`rasa run --enable-api
+    # --auth-token`, loopback or internal network only). The token must match Rasa's.
+    rasa_api_token: str = Field(default="dev-only-rasa-api-token", min_length=16)
+    rasa_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

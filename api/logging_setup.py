@@ -28,3 +28,5 @@ def configure(level: str = "INFO") -> None:
     # uvicorn's access log prints full URLs; query strings may carry personal data, so it stays off
     # (the structlog request line below logs the path template instead).
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request's full URL at INFO; Rasa's HTTP API takes its token in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

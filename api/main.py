@@ -9,18 +9,18 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from starlette.concurrency import run_in_threadpool
 
-from api import privacy, problems
+from api import db_async, privacy, problems
 from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
 from api.cards.views import router as cards_router
 from api.chat.views import router as chat_router
 from api.config import get_settings
 from api.fraud.views import router as fraud_router
+from api.handoffs.views import router as handoffs_router
 from api.health.views import router as health_router
 from api.insights.views import router as insights_router
 from api.kyc.views import router as kyc_router
 from api.logging_setup import configure
-from api.metrics import MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.transcripts.views import router as transcripts_router
 from api.transfers.views import router as transfers_router
@@ -32,6 +32,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Presidio and spaCy load in seconds: pay it at start-up, not on a customer's first message.
     await run_in_threadpool(privacy.warm_up)
     yield
+    await db_async.close_all()
 
 
 def create_app() -> FastAPI:
@@ -41,11 +42,10 @@ def create_app() -> FastAPI:
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
     for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,
-                   insights_router, kyc_router, chat_router, transcripts_router, web_router):
+                   insights_router, kyc_router, chat_router, transcripts_router, handoffs_router, web_router):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -44,6 +44,8 @@ def services(args: argparse.Namespace) -> list[Service]:
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
     secret = os.environ.get("TRANSCRIPT_INGEST_SECRET", "dev-only-transcript-ingest-secret")
+    # Rasa's HTTP API (the core posts `resume` to end a handoff) needs this token; Rasa listens on loopback.
+    rasa_token = os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token")
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     return [
@@ -51,7 +53,7 @@ def services(args: argparse.Namespace) -> list[Service]:
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
                  str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
                 "/healthz", {**common, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
-                             "TRANSCRIPT_INGEST_SECRET": secret,
+                             "TRANSCRIPT_INGEST_SECRET": secret, "RASA_API_TOKEN": rasa_token,
                              "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/rasa"), "run", "actions", "--actions", "actions", "--port",
@@ -60,7 +62,8 @@ def services(args: argparse.Namespace) -> list[Service]:
         Service("rasa", args.rasa_port,
                 [str(ROOT / ".venv-bot/bin/rasa"), "run", "--model", str(args.model), "--endpoints",
                  str(ROOT / "bot/endpoints.yml"), "--credentials", str(ROOT / "bot/credentials.yml"),
-                 "--interface", "127.0.0.1", "--port", str(args.rasa_port)],
+                 "--interface", "127.0.0.1", "--port", str(args.rasa_port), "--enable-api", "--auth-token",
+                 rasa_token],
                 "/webhooks/rest/",
                 {**common, "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
                  "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events", "TRANSCRIPT_INGEST_SECRET": secret,

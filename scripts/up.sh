@@ -15,6 +15,7 @@ cat <<MSG
 
 The assistant is running.
   Chat page:   http://127.0.0.1:8000/chat
+  Agents:      http://127.0.0.1:8000/console   (live handoff: say "I want to talk to a person" in the chat)
   API docs:    http://127.0.0.1:8000/docs
   Ask by curl:
     TOKEN=\$(curl -s -d username=alice -d password=demo-password http://127.0.0.1:8000/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

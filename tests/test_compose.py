@@ -54,3 +54,13 @@ def test_rasa_tracker_store_is_redis_not_sql() -> None:
     env = SERVICES["rasa"]["environment"]
     for variable in re.findall(r"\$\{(\w+)\}", (REPO_ROOT / "bot" / "endpoints.yml").read_text()):
         assert variable in env, variable
+
+
+def test_rasa_http_api_needs_the_token_the_core_has() -> None:
+    """The core releases a handoff through Rasa's HTTP API: on, token-protected, the same token, unpublished."""
+    command = " ".join(SERVICES["rasa"]["command"])
+    assert "--enable-api" in command
+    assert re.search(r"--auth-token \"?\$\$RASA_API_TOKEN\b", command), command  # `$$`: expanded in the container
+    assert SERVICES["rasa"]["environment"]["RASA_API_TOKEN"] == SERVICES["core"]["environment"]["RASA_API_TOKEN"]
+    assert SERVICES["core"]["environment"]["RASA_API_TOKEN"].startswith("${RASA_API_TOKEN")
+    assert not SERVICES["rasa"].get("ports")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 import subprocess
 import sys
@@ -38,3 +39,18 @@ def test_missing_python310_is_explained(tmp_path) -> None:
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "No Python 3.10 found" in result.stderr and "pyenv install 3.10" in result.stderr
+
+
+def test_rasa_api_is_on_loopback_with_the_core_s_token(monkeypatch) -> None:
+    from scripts import stack
+
+    monkeypatch.setenv("RASA_API_TOKEN", "a-token-for-this-test-only")
+    args = argparse.Namespace(
+        core_port=1, rasa_port=2, actions_port=3, core_workers=1, database_url="postgresql://x/y",
+        redis_url="redis://127.0.0.1:6379/0", redis_tracker_db=1, model="m.tar.gz")
+    services = {s.name: s for s in stack.services(args)}
+    rasa = services["rasa"].argv
+    assert "--enable-api" in rasa
+    assert rasa[rasa.index("--auth-token") + 1] == "a-token-for-this-test-only"
+    assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
+    assert services["core"].env["RASA_API_TOKEN"] == "a-token-for-this-test-only"

@@ -44,3 +44,51 @@ def send(rasa_url: str, timeout: float, conversation_id: uuid.UUID, text: str,
         buttons = [b for b in (_button(x) for x in item.get("buttons") or []) if b]
         messages.append(BotMessage(text=item.get("text"), buttons=buttons))
     return messages
+
+
+def _api_post(rasa_url: str, token: str, timeout: float, path: str, body: Any) -> dict[str, Any]:
+    """POST to Rasa's HTTP API (`rasa run --enable-api --auth-token`); the tracker state it answers.
+
+    The token goes in the query string (Rasa's token auth); httpx's request log, which would print the
+    URL, is kept at WARNING (api/logging_setup.py). The answer holds the tracker, raw text included:
+    callers read a flag from it and drop it.
+    """
+    try:
+        response = httpx.post(f"{rasa_url}{path}", params={"token": token, "include_events": "NONE"}, json=body,
+                              timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise Problem(503, "assistant_unavailable", "The assistant is not reachable right now; nothing changed, "
+                      "try again") from exc
+    try:
+        state = response.json() if response.status_code == 200 else None
+    except ValueError:
+        state = None
+    if not isinstance(state, dict):
+        raise Problem(502, "assistant_error", "The assistant could not take this; nothing changed, try again",
+                      upstream_status=response.status_code)
+    return state
+
+
+def log_user_message(rasa_url: str, token: str, timeout: float, conversation_id: uuid.UUID, text: str) -> None:
+    """During a handoff: add the customer's message to the tracker without running the bot.
+
+    Rasa's `POST /conversations/{id}/messages` parses and logs the message (so the event broker, and
+    through it the redacted transcript, sees it) and predicts nothing. The bot stays quiet whatever
+    Rasa's own state: a paused tracker that expired from Redis, a new session after an hour, a typed
+    "/restart" would each have let the REST channel answer.
+    """
+    _api_post(rasa_url, token, timeout, f"/conversations/{conversation_id}/messages",
+              {"text": text, "sender": "user"})
+
+
+def resume(rasa_url: str, token: str, timeout: float, conversation_id: uuid.UUID) -> None:
+    """Hand the conversation back to the bot: `resume`, then `action_listen`.
+
+    The paused bot never listened after `action_request_human`; without `action_listen` the next message
+    is predicted on top of that action (a fallback, and the rewound `request_human` opened a new
+    handoff). What the customer typed during the handoff was the agent's to answer, not the bot's.
+    """
+    state = _api_post(rasa_url, token, timeout, f"/conversations/{conversation_id}/tracker/events",
+                      [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+    if state.get("paused") is not False:
+        raise Problem(502, "assistant_error", "The assistant did not take the conversation back; try again")

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from api.chat import rasa_client
 from api.config import Settings
 from api.conversations.models import Conversation
+from api.handoffs.models import Handoff
+from api.handoffs.service import open_handoff_of
 from api.problems import Problem
 
 
@@ -28,11 +30,24 @@ def conversation_for(session: Session, customer_id: uuid.UUID, conversation_id: 
 
 
 def send_message(settings: Settings, session: Session, customer_id: uuid.UUID, conversation_id: uuid.UUID | None,
-                 text: str) -> tuple[Conversation, list[rasa_client.BotMessage]]:
+                 text: str) -> tuple[Conversation, list[rasa_client.BotMessage], Handoff | None]:
+    """Relay the customer's message; the bot's answers, and the conversation's open handoff if any.
+
+    During a handoff the text still goes to Rasa, but only to be logged (its tracker and the event
+    broker, hence the redacted transcript the agent reads, see it): the bot answers nothing, and the
+    agent's lines reach the customer through the transcript.
+    """
     conversation = conversation_for(session, customer_id, conversation_id)
     conversation.last_message_at = datetime.now(UTC)
+    handoff = open_handoff_of(session, conversation.id) if conversation_id is not None else None
     # Commit before Rasa runs: the action server asks the core for a token for this conversation.
     session.commit()
+    if handoff is not None:
+        rasa_client.log_user_message(settings.rasa_url, settings.rasa_api_token, settings.rasa_timeout_seconds,
+                                     conversation.id, text)
+        return conversation, [], handoff
     messages = rasa_client.send(settings.rasa_url, settings.rasa_timeout_seconds, conversation.id, text,
                                 metadata={"channel": conversation.channel})
-    return conversation, messages
+    handoff = open_handoff_of(session, conversation.id)  # "I want to talk to a person" opens one right here
+    session.commit()  # end the read: no connection held between requests
+    return conversation, messages, handoff

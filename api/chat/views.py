@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
@@ -36,9 +37,17 @@ class MessageOut(BaseModel):
     buttons: list[ButtonOut] = []
 
 
+class HandoffRef(BaseModel):
+    id: uuid.UUID
+    status: Literal["waiting", "active"]
+
+
 class ChatOut(BaseModel):
     conversation_id: uuid.UUID
     messages: list[MessageOut]
+    handoff: HandoffRef | None = Field(default=None, description=(
+        "set while a support agent is asked for or in the conversation: the bot stays quiet, and the agent's "
+        "lines arrive in the transcript (poll GET /v1/conversations/{id}/transcript?after=)"))
 
 
 @router.post("/chat/messages", response_model=ChatOut)
@@ -47,6 +56,8 @@ def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, s
         raise Problem(403, "customer_only", "Only customers chat with the assistant")
     customer_id = principal.customer_id
     assert customer_id is not None
-    conversation, messages = service.send_message(settings, session, customer_id, body.conversation_id, body.text)
+    conversation, messages, handoff = service.send_message(settings, session, customer_id, body.conversation_id,
+                                                           body.text)
     return ChatOut(conversation_id=conversation.id,
-                   messages=[MessageOut(text=m.text, buttons=[ButtonOut(**b) for b in m.buttons]) for m in messages])
+                   messages=[MessageOut(text=m.text, buttons=[ButtonOut(**b) for b in m.buttons]) for m in messages],
+                   handoff=HandoffRef(id=handoff.id, status=handoff.status) if handoff else None)

@@ -19,7 +19,8 @@ class TranscriptMessage(Base):
     event_key: Mapped[str] = mapped_column(String(64), unique=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id"))
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    role: Mapped[str] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(8))  # user, bot or agent
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # the author of an agent line
     channel: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     sealed: Mapped[str | None] = mapped_column(Text)

@@ -59,10 +59,38 @@ def _conversation(session: Session, sender_id: Any) -> Conversation | None:
         return None
 
 
+def _redacted(settings: Settings, text: str, known: KnownPII, redact: Any) -> dict[str, Any]:
+    """The one redaction step of every stored message (user, bot or agent): raw text stays in memory."""
+    raw = text.replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
+    result = redact(raw, known=known, mode="tags")
+    return {"text": result.text, "entity_types": sorted({e.type for e in result.entities}),
+            "sealed": encrypt_for_compliance(raw) if settings.transcript_seal_originals else None}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int | None]:
+    """Insert redacted rows; the id of each, or None for a duplicate event.
+
+    Each conversation's row is locked first (in id order, so two writers cannot deadlock), so the
+    messages of one conversation commit in the order of their ids: a reader polling with `after=<id>`
+    never skips a message that commits late under a smaller id.
+    """
+    conversation_ids = sorted({row["conversation_id"] for row in rows})
+    if conversation_ids:
+        session.execute(select(Conversation.id).where(Conversation.id.in_(conversation_ids))
+                        .order_by(Conversation.id).with_for_update(key_share=True))
+    ids = []
+    for row in rows:
+        ids.append(session.execute(insert(TranscriptMessage).values(**row)
+                                   .on_conflict_do_nothing(index_elements=["event_key"])
+                                   .returning(TranscriptMessage.id)).scalar_one_or_none())
+    return ids
+
+
 def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], redact: Any) -> IngestResult:
     """Redact and store user and bot messages. Raw text lives only in this function's memory."""
     assert len(events) <= MAX_EVENTS_PER_BATCH
-    stored = duplicates = skipped = 0
+    skipped = 0
+    rows: list[dict[str, Any]] = []
     known_cache: dict[uuid.UUID, KnownPII] = {}
     for event in events:
         role = ROLES.get(str(event.get("event")))
@@ -73,29 +101,46 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
             continue
         known = known_cache.get(conversation.customer_id) or known_pii(session, conversation.customer_id)
         known_cache[conversation.customer_id] = known
-        raw = text.replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
-        result = redact(raw, known=known, mode="tags")
         confidence = event.get("confidence")
-        row = {"event_key": event_key(event), "conversation_id": conversation.id,
-               "customer_id": conversation.customer_id, "role": role,
-               "channel": str(event.get("input_channel") or conversation.channel)[:32], "text": result.text,
-               "sealed": encrypt_for_compliance(raw) if settings.transcript_seal_originals else None,
-               "entity_types": sorted({e.type for e in result.entities}),
-               "intent": str(event["intent"])[:80] if role == "user" and event.get("intent") else None,
-               "confidence": Decimal(str(round(float(confidence), 4))) if role == "user" and isinstance(
-                   confidence, (int, float)) else None,
-               "sent_at": datetime.fromtimestamp(float(event.get("timestamp") or 0), UTC)
-               if event.get("timestamp") else datetime.now(UTC)}
-        inserted = session.execute(insert(TranscriptMessage).values(**row)
-                                   .on_conflict_do_nothing(index_elements=["event_key"])
-                                   .returning(TranscriptMessage.id)).first()
-        stored, duplicates = (stored + 1, duplicates) if inserted else (stored, duplicates + 1)
-    return IngestResult(stored, duplicates, skipped)
+        rows.append({"event_key": event_key(event), "conversation_id": conversation.id,
+                     "customer_id": conversation.customer_id, "role": role,
+                     "channel": str(event.get("input_channel") or conversation.channel)[:32],
+                     **_redacted(settings, text, known, redact),
+                     "intent": str(event["intent"])[:80] if role == "user" and event.get("intent") else None,
+                     "confidence": Decimal(str(round(float(confidence), 4))) if role == "user" and isinstance(
+                         confidence, (int, float)) else None,
+                     "sent_at": datetime.fromtimestamp(float(event.get("timestamp") or 0), UTC)
+                     if event.get("timestamp") else datetime.now(UTC)})
+    stored = sum(1 for message_id in _insert(session, rows) if message_id is not None)
+    return IngestResult(stored, len(rows) - stored, skipped)
 
 
-def transcript(session: Session, conversation_id: uuid.UUID, limit: int) -> list[TranscriptMessage]:
-    return list(session.scalars(select(TranscriptMessage).where(TranscriptMessage.conversation_id == conversation_id)
-                                .order_by(TranscriptMessage.sent_at, TranscriptMessage.id).limit(limit)))
+def add_agent_message(session: Session, settings: Settings, conversation: Conversation, agent_id: uuid.UUID,
+                      text: str, redact: Any) -> TranscriptMessage:
+    """A support agent's line in a handoff: redacted like the customer's own messages, then stored.
+
+    The same deny list (what the bank knows about this customer) and the same engine as the broker's
+    ingest; the raw text is never stored, logged or kept for delivery (the customer reads the stored line).
+    """
+    row = {"event_key": f"agent:{uuid.uuid4().hex}", "conversation_id": conversation.id,
+           "customer_id": conversation.customer_id, "role": "agent", "agent_id": agent_id, "channel": "agent",
+           **_redacted(settings, text, known_pii(session, conversation.customer_id), redact),
+           "sent_at": datetime.now(UTC)}
+    (message_id,) = _insert(session, [row])
+    message = session.get(TranscriptMessage, message_id)
+    assert message is not None
+    return message
+
+
+def transcript(session: Session, conversation_id: uuid.UUID, limit: int,
+               after: int | None = None) -> list[TranscriptMessage]:
+    """The whole transcript in the order things were said, or (`after`) what was stored since that id."""
+    query = select(TranscriptMessage).where(TranscriptMessage.conversation_id == conversation_id)
+    if after is None:
+        query = query.order_by(TranscriptMessage.sent_at, TranscriptMessage.id)
+    else:
+        query = query.where(TranscriptMessage.id > after).order_by(TranscriptMessage.id)
+    return list(session.scalars(query.limit(limit)))
 
 
 def purge_older_than(session: Session, days: int, actor: str) -> int:

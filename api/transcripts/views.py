@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
@@ -13,6 +13,7 @@ from api import privacy
 from api.audit.service import record
 from api.conversations.models import Conversation
 from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.handoffs import service as handoffs
 from api.problems import Problem
 from api.transcripts import service
 from api.webhooks.signing import verify
@@ -25,7 +26,8 @@ class EventBatch(BaseModel):
 
 
 class TranscriptLine(BaseModel):
-    role: str
+    id: int = Field(description="increases in the order lines are stored; pass the last one as `after` to poll")
+    role: Literal["user", "bot", "agent"]
     text: str
     entity_types: list[str]
     intent: str | None
@@ -33,9 +35,15 @@ class TranscriptLine(BaseModel):
     sent_at: datetime
 
 
+class HandoffRef(BaseModel):
+    id: uuid.UUID
+    status: Literal["waiting", "active", "closed"]
+
+
 class TranscriptOut(BaseModel):
     conversation_id: uuid.UUID
     messages: list[TranscriptLine]
+    handoff: HandoffRef | None = Field(description="the conversation's latest handoff to a support agent, if any")
 
 
 @router.post("/transcripts/events", include_in_schema=False)
@@ -55,20 +63,29 @@ async def ingest_events(request: Request, settings: SettingsDep, session: Sessio
 
 @router.get("/conversations/{conversation_id}/transcript", response_model=TranscriptOut)
 def read_transcript(conversation_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> TranscriptOut:
-    """The redacted transcript: for its customer, compliance, and the agent assigned to it."""
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                    after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description=(
+                        "only lines stored after the line with this id, in storage order (for polling)"))] = None,
+                    ) -> TranscriptOut:
+    """The redacted transcript: for its customer, compliance, and an agent assigned to one of its handoffs.
+
+    Without `after`, the lines in the order they were said; with it, the lines stored since, in the
+    order they were stored (a live view polls with the last id it has)."""
     conversation = session.get(Conversation, conversation_id)
     owner = conversation is not None and "customer" in principal.roles and \
         principal.customer_id == conversation.customer_id
     compliance = "compliance" in principal.roles
-    if conversation is None or not (owner or compliance):
-        # Agents read transcripts through their handoff assignment; everyone else sees nothing here.
+    # An agent reads a conversation through a handoff they claimed (open or past), not any conversation.
+    agent = conversation is not None and not (owner or compliance) and \
+        handoffs.is_assigned(session, conversation_id, principal)
+    if conversation is None or not (owner or compliance or agent):
         raise Problem(404, "conversation_not_found", "No such conversation")
     if compliance:
         record(session, principal, "transcript.read", "conversation", conversation_id)
         session.commit()
-    messages = service.transcript(session, conversation_id, limit)
+    messages = service.transcript(session, conversation_id, limit, after)
+    handoff = handoffs.latest_handoff_of(session, conversation_id)
     return TranscriptOut(conversation_id=conversation_id, messages=[
-        TranscriptLine(role=m.role, text=m.text, entity_types=list(m.entity_types), intent=m.intent,
+        TranscriptLine(id=m.id, role=m.role, text=m.text, entity_types=list(m.entity_types), intent=m.intent,
                        confidence=float(m.confidence) if m.confidence is not None else None, sent_at=m.sent_at)
-        for m in messages])
+        for m in messages], handoff=HandoffRef(id=handoff.id, status=handoff.status) if handoff else None)

@@ -1,4 +1,4 @@
-"""The customer's web chat page (static; it talks to the same /v1 API as every other client)."""
+"""The customer's web chat page and the agents' console (static; they use the same /v1 API as any client)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,26 @@ def root() -> RedirectResponse:
     return RedirectResponse("/chat")
 
 
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+                "connect-src 'self'; frame-ancestors 'none'", "Cache-Control": "no-store"}
+
+
 @router.get("/chat")
 def chat_page() -> FileResponse:
-    return FileResponse(STATIC / "chat.html", media_type="text/html",
-                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-                                 "Cache-Control": "no-store"})
+    return FileResponse(STATIC / "chat.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/console")
+def console_page() -> FileResponse:
+    """The support agents' console: handoff queue, redacted transcript, answer, hand back."""
+    return FileResponse(STATIC / "console.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 @router.get("/static/chat.js")
 def chat_script() -> FileResponse:
     return FileResponse(STATIC / "chat.js", media_type="text/javascript")
+
+
+@router.get("/static/console.js")
+def console_script() -> FileResponse:
+    return FileResponse(STATIC / "console.js", media_type="text/javascript")

@@ -23,6 +23,7 @@ from tests.factories import seed_demo
 MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
 PORTS = {"core": 18000, "rasa": 15005, "actions": 15055}
 REDIS_URL = "redis://127.0.0.1:6379/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
+TRACKER_DB = 2  # Rasa's tracker and lock store for the e2e stack (keys `bankbot:tracker:<conversation id>`)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Stack:
 def _stack(command: str, database_url: str) -> None:
     argv = [sys.executable, "-m", "scripts.stack", command, "--name", "e2e", "--core-port", str(PORTS["core"]),
             "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
-            "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", "2",
+            "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", str(TRACKER_DB),
             "--model", str(MODEL), "--core-workers", "2"]
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=os.environ.copy())
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"

@@ -29,21 +29,57 @@ def _wait_for_transcript(stack: Stack, headers, conversation_id: str, user_messa
         time.sleep(0.5)
 
 
+def _agent(stack: Stack, handoff_id: str, action: str, **kwargs) -> dict:
+    response = httpx.post(f"{stack.core_url}/v1/handoffs/{handoff_id}/{action}", headers=stack.login("agent"),
+                          timeout=60, **kwargs)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
 def test_canaries_are_redacted_everywhere(stack: Stack) -> None:
-    canaries = fresh()
+    canaries, during = fresh(), fresh()  # `during`: typed in a handoff, by the customer and by the agent
     alice = stack.login("alice")
     conversation_id = None
     messages = [*canaries.messages(), "I am Alice Martin, can you check my balance?"]
     for text in messages:
         conversation_id = stack.chat(alice, text, conversation_id)["conversation_id"]
+
+    # A handoff: the bot pauses, the customer keeps typing personal data, the agent repeats some of it.
+    asked = stack.chat(alice, "I want to talk to a person", conversation_id)
+    assert asked["handoff"], asked
+    handoff_id = asked["handoff"]["id"]
+    _agent(stack, handoff_id, "claim")
+    handoff_messages = [*during.messages(), "it's Alice Martin speaking"]
+    for text in handoff_messages:
+        assert stack.chat(alice, text, conversation_id)["messages"] == []  # paused: only the agent answers
+    card = " ".join(during.card[i:i + 4] for i in range(0, 16, 4))
+    agent_lines = [_agent(stack, handoff_id, "messages", json={"text": text})["text"] for text in (
+        f"Thanks Alice Martin. To confirm: your e-mail is {during.email} and your phone {during.phone}?",
+        f"I have blocked the card {card}. Your temporary password is {during.password}, please change it.",
+    )]
+    _agent(stack, handoff_id, "release")
+    back = stack.chat(alice, "what's my balance?", conversation_id)
+    assert back["messages"] and not back["handoff"], back
+    messages += ["I want to talk to a person", *handoff_messages, "what's my balance?"]
+
     lines = _wait_for_transcript(stack, alice, conversation_id, len(messages))
     user_lines = [m for m in lines if m["role"] == "user"]
     assert len(user_lines) == len(messages), lines
     joined = "\n".join(m["text"] for m in lines)
-    for tag in ("<CREDIT_CARD>", "<IBAN_CODE>", "<US_SSN>", "<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<PASSWORD>",
-                "<PIN>", "<PERSON>"):
+    tags = ("<CREDIT_CARD>", "<IBAN_CODE>", "<US_SSN>", "<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<PASSWORD>", "<PIN>",
+            "<PERSON>")
+    for tag in tags:
         assert tag in joined, (tag, joined)
     assert any(m["role"] == "bot" for m in lines)
+    # The handoff part shows the tags too: the customer's lines while paused, and the agent's.
+    start = next(i for i, m in enumerate(user_lines) if m["text"] == "I want to talk to a person")
+    during_handoff = "\n".join(m["text"] for m in user_lines[start + 1:start + 1 + len(handoff_messages)])
+    for tag in tags:
+        assert tag in during_handoff, (tag, during_handoff)
+    stored_agent_lines = [m["text"] for m in lines if m["role"] == "agent"]
+    assert stored_agent_lines == agent_lines
+    for tag in ("<PERSON>", "<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<CREDIT_CARD>", "<PASSWORD>"):
+        assert tag in "\n".join(agent_lines), (tag, agent_lines)
 
     pg_dump = shutil.which("pg_dump")
     assert pg_dump, "pg_dump (postgresql-client) is needed for this test"
@@ -54,7 +90,7 @@ def test_canaries_are_redacted_everywhere(stack: Stack) -> None:
                                         capture_output=True, text=True, check=True).stdout
     logs = {p: p.read_text(errors="replace") for p in (REPO_ROOT / "var" / "log").rglob("*") if p.is_file()}
     leaks = []
-    for kind, spellings in canaries.spellings().items():
+    for kind, spellings in [*canaries.spellings().items(), *during.spellings().items()]:
         for spelling in spellings:
             if spelling.lower() in dump.lower():
                 leaks.append(f"{kind} {spelling!r} in pg_dump")

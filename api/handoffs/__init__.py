@@ -1,0 +1,1 @@
+"""Live handoff of a conversation from the bot to a support agent, and back."""
