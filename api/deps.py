@@ -7,13 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth.security import InvalidToken, Principal, decode_token
 from api.config import Settings, get_settings
 from api.db import get_session
 from api.problems import Problem
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def settings_dependency() -> Settings:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a hop for every request.
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dependency)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
@@ -27,9 +34,12 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def current_principal(request: Request, settings: SettingsDep) -> Principal:
+async def current_principal(request: Request, settings: SettingsDep) -> Principal:
+    token = _bearer(request)
     try:
-        return decode_token(settings, _bearer(request))
+        if settings.jwt_jwks_url:  # may fetch the key set over the network: not on the event loop
+            return await run_in_threadpool(decode_token, settings, token)
+        return decode_token(settings, token)  # HMAC: microseconds, no I/O
     except InvalidToken as exc:
         raise Problem(401, "invalid_token", "The bearer token is not valid", headers=_UNAUTHORIZED) from exc
 
@@ -37,7 +47,7 @@ def current_principal(request: Request, settings: SettingsDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def current_customer_id(principal: PrincipalDep) -> uuid.UUID:
+async def current_customer_id(principal: PrincipalDep) -> uuid.UUID:
     """The customer whose data this request may read or change: the caller, or the service's customer."""
     customer_id = principal.customer_id
     if customer_id is None:
@@ -49,7 +59,7 @@ CustomerIdDep = Annotated[uuid.UUID, Depends(current_customer_id)]
 
 
 def require_role(*roles: str):
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.roles & set(roles):
             raise Problem(403, "forbidden_role", f"Requires one of the roles: {', '.join(sorted(roles))}")
         return principal

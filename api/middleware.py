@@ -1,21 +1,24 @@
-"""Correlation ids and request body limits, as plain ASGI middleware (no buffering of responses)."""
+"""Correlation ids, request metrics and body limits, as plain ASGI middleware (no buffering of responses)."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import metrics
 from api.problems import PROBLEM_CONTENT_TYPE, Problem
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 
 class RequestIdMiddleware:
-    """Accept a well-formed X-Request-ID or make one; bind it to every log line; return it."""
+    """Accept a well-formed X-Request-ID or make one; bind it to every log line; return it; count the
+    request in the Prometheus metrics (one middleware for both: each layer's send wrapper costs)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,13 +27,17 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
@@ -38,6 +45,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+            metrics.observe(scope, status, time.perf_counter() - started)
 
 
 class BodyLimitMiddleware:

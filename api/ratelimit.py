@@ -7,14 +7,18 @@ counting is no limit on the riskiest endpoint.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from functools import lru_cache
 
 import structlog
-from limits import parse
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRateLimiter
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from api.config import get_settings
+from api.db_async import REDIS_TIMEOUT_S, PerLoop
 from api.problems import Problem
 
 log = structlog.get_logger(__name__)
@@ -35,10 +39,52 @@ def hit(redis_url: str, rule: str, scope: str, key: str, *, fail_open: bool) -> 
             return
         reset_at = limiter.get_window_stats(item, "bankbot", scope, key).reset_time
     except Exception as exc:  # the storage raises its driver's errors; any of them means "cannot count"
-        log.warning("rate_limit_store_unavailable", scope=scope, error=type(exc).__name__)
-        if fail_open:
-            return
+        _unavailable(exc, scope, fail_open)
+        return
+    _refuse(reset_at)
+
+
+async def _open_async_limiter() -> AsyncMovingWindowRateLimiter:
+    url = get_settings().redis_url.replace("redis://", "async+redis://", 1).replace("rediss://", "async+rediss://", 1)
+    # Bounded by asyncio.timeout in `ahit` rather than socket_timeout (see api/db_async.py).
+    return AsyncMovingWindowRateLimiter(storage_from_string(url, implementation="redispy",
+                                                            socket_connect_timeout=REDIS_TIMEOUT_S))
+
+
+async def _close_async_limiter(limiter: AsyncMovingWindowRateLimiter) -> None:
+    return None  # the storage's client closes with its connections when the loop ends
+
+
+_async_limiter: PerLoop[AsyncMovingWindowRateLimiter] = PerLoop(_open_async_limiter, _close_async_limiter)
+
+
+@lru_cache(maxsize=16)
+def _parsed(rule: str) -> RateLimitItem:
+    return parse(rule)
+
+
+async def ahit(rule: str, scope: str, key: str, *, fail_open: bool) -> None:
+    """`hit` for the event loop (the settings' Redis): one Redis round trip when allowed."""
+    item = _parsed(rule)
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            limiter = await _async_limiter.get()
+            if await limiter.hit(item, "bankbot", scope, key):
+                return
+            reset_at = (await limiter.get_window_stats(item, "bankbot", scope, key)).reset_time
+    except Exception as exc:  # as in `hit` (a timeout included)
+        _unavailable(exc, scope, fail_open)
+        return
+    _refuse(reset_at)
+
+
+def _unavailable(exc: Exception, scope: str, fail_open: bool) -> None:
+    log.warning("rate_limit_store_unavailable", scope=scope, error=type(exc).__name__)
+    if not fail_open:
         raise Problem(503, "rate_limit_unavailable", "Money movement is paused for a moment; try again") from exc
+
+
+def _refuse(reset_at: float) -> None:
     retry_after = max(1, int(reset_at - time.time()))
     raise Problem(429, "rate_limited", f"Too many requests; try again in {retry_after} s", retry_after=retry_after,
                   headers={"Retry-After": str(retry_after)})

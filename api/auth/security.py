@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -78,7 +80,56 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True)
 
 
+VERIFIED_TOKENS_MAX = 4096  # about 1 KB each
+
+
+class _VerifiedTokens:
+    """Access tokens this process has verified, kept until they expire (least recently used first out).
+
+    Verifying a JWT (base64, JSON, HMAC or RSA, claim checks) is the largest fixed cost of a request
+    after the database; a client sends the same token for its whole life, so it is checked once.
+    Access tokens are not revocable before `exp` in any case (refresh tokens are, in the database).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[tuple[str, ...], tuple[Principal, float]] = OrderedDict()
+
+    def get(self, key: tuple[str, ...], now: float) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        principal, expires_at = entry
+        if expires_at <= now:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return principal
+
+    def put(self, key: tuple[str, ...], principal: Principal, expires_at: float) -> None:
+        self._entries[key] = (principal, expires_at)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+        assert len(self._entries) <= self.limit
+
+
+_verified = _VerifiedTokens(VERIFIED_TOKENS_MAX)
+
+
 def decode_token(settings: Settings, token: str) -> Principal:
+    """The principal of a valid access token; InvalidToken otherwise."""
+    # Everything verification depends on is in the key: a change of key, issuer or audience re-verifies.
+    cache_key = (token, settings.jwt_secret, settings.jwt_jwks_url or "", settings.jwt_algorithm,
+                 settings.jwt_audience, settings.jwt_issuer)
+    principal = _verified.get(cache_key, time.time())
+    if principal is None:
+        principal, expires_at = _verify(settings, token)
+        _verified.put(cache_key, principal, expires_at)
+    return principal
+
+
+def _verify(settings: Settings, token: str) -> tuple[Principal, float]:
     try:
         if settings.jwt_jwks_url:
             key: Any = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
@@ -95,5 +146,6 @@ def decode_token(settings: Settings, token: str) -> Principal:
         conversation_id = uuid.UUID(claims["cnv"]) if claims.get("cnv") else None
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise InvalidToken(str(exc)) from exc
-    return Principal(subject=str(claims["sub"]), username=str(claims.get("preferred_username", "")),
-                     roles=frozenset(roles), acting_for=acting_for, conversation_id=conversation_id)
+    principal = Principal(subject=str(claims["sub"]), username=str(claims.get("preferred_username", "")),
+                          roles=frozenset(roles), acting_for=acting_for, conversation_id=conversation_id)
+    return principal, float(claims["exp"])

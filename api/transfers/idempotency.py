@@ -16,12 +16,9 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+import redis.asyncio as aioredis
 
 from api.problems import Problem
 
@@ -47,46 +44,34 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _redis_key(customer_id: uuid.UUID, key: str) -> str:
+def marker_name(customer_id: uuid.UUID, key: str) -> str:
+    """The Redis key of the in-flight marker for (customer, Idempotency-Key)."""
     return f"idem:transfers:{customer_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def stored(session: Session, customer_id: uuid.UUID, key: str, digest: str) -> StoredResponse | None:
-    """The first response for this key, or None; 422 when the key was used with another body."""
-    row = session.execute(text("SELECT request_hash, response_status, response_body FROM idempotency_keys "
-                               "WHERE customer_id = :c AND key = :k AND expires_at > now()"),
-                          {"c": customer_id, "k": key}).first()
-    if row is None:
-        return None
-    if row.request_hash != digest:
+def replay_of(request_hash: str, status: int, body: dict[str, Any], digest: str) -> StoredResponse:
+    """The stored first response; 422 when the key was used with another body."""
+    if request_hash != digest:
         raise Problem(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body")
-    return StoredResponse(row.response_status, row.response_body)
+    return StoredResponse(status, body)
+
+
+# Delete only our own marker (same digest), atomically.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 class InFlight:
-    """The Redis fast-path marker for one key; a context manager that always releases it."""
+    """The Redis fast-path marker for one key (the durable record is written by transfers_record())."""
 
-    def __init__(self, client: redis.Redis, customer_id: uuid.UUID, key: str, digest: str) -> None:
-        self.client, self.name, self.digest = client, _redis_key(customer_id, key), digest
+    def __init__(self, client: aioredis.Redis, customer_id: uuid.UUID, key: str, digest: str) -> None:
+        self.client, self.name, self.digest = client, marker_name(customer_id, key), digest
 
-    def acquire(self) -> bool:
-        return bool(self.client.set(self.name, self.digest, nx=True, px=IN_FLIGHT_MS))
+    async def acquire(self) -> bool:
+        return bool(await self.client.set(self.name, self.digest, nx=True, px=IN_FLIGHT_MS))
 
-    def holder_digest(self) -> str | None:
-        value = self.client.get(self.name)
+    async def holder_digest(self) -> str | None:
+        value = await self.client.get(self.name)
         return value.decode() if isinstance(value, bytes) else value
 
-    def release(self) -> None:
-        # Delete only our own marker (same digest), atomically.
-        self.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-                         "return 0", 1, self.name, self.digest)
-
-
-def save(session: Session, customer_id: uuid.UUID, key: str, digest: str, response: StoredResponse,
-         ttl_hours: int) -> None:
-    """Record the response in the caller's transaction (commit together with the transfer)."""
-    session.execute(text("INSERT INTO idempotency_keys (customer_id, key, request_hash, response_status, "
-                         "response_body, expires_at) VALUES (:c, :k, :h, :s, CAST(:b AS jsonb), :e)"),
-                    {"c": customer_id, "k": key, "h": digest, "s": response.status,
-                     "b": json.dumps(response.body, default=str),
-                     "e": datetime.now(UTC) + timedelta(hours=ttl_hours)})
+    async def release(self) -> None:
+        await self.client.eval(_RELEASE, 1, self.name, self.digest)

@@ -1,32 +1,47 @@
-"""Transfers: rules checked in one database transaction with the posting and the idempotency record.
+"""Transfers: the rules, then one write that commits the posting, the transfer, its audit row, the
+daily total and the idempotency record together.
 
 Internal transfers (to one of the customer's own accounts) post at once. External transfers (to a
 counterparty) reserve the money with a ledger hold and stay `pending` until the payment saga settles
 them with the provider.
+
+POST /v1/transfers is the hottest write, so it runs on the event loop with two PostgreSQL round trips:
+one read (accounts, KYC status, payee, a finished first request with this key) for the rules here,
+then `transfers_record()` (migrations/versions/0007_transfer_record.py), which writes everything in
+one statement. The idempotency contract (api/transfers/idempotency.py) wraps both.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+import psycopg
+import redis
+import structlog
+from psycopg_pool import PoolTimeout
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 import ledger
-from api.accounts.service import owned_account
-from api.audit.service import record
-from api.auth.models import User
+from api.accounts.service import CUSTOMER_ACCOUNT_TYPES
+from api.audit.service import actor_of
 from api.auth.security import Principal
-from api.bank_accounts import bank_account
+from api.bank_accounts import bank_account, bank_account_id
 from api.config import Settings
-from api.db_conn import driver_connection
+from api.db import get_engine
+from api.db_async import REDIS_TIMEOUT_S, pg_pool, redis_client
 from api.ledger_errors import problem_from
-from api.money import display
+from api.money import display, to_decimal_string
 from api.problems import Problem
+from api.transfers import idempotency
+from api.transfers.idempotency import StoredResponse
 from api.transfers.models import Payee, Transfer
+from api.transfers.writer import transfer_writer
 
 NAMESPACE = uuid.UUID("0b5c3f59-2f4e-4df4-9f0e-4a7b1f6a9c21")
 EXTERNAL_HOLD_DAYS = 7  # a hold not settled by then expires and releases the money
@@ -43,90 +58,181 @@ class TransferRequest:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    response: StoredResponse
+    replayed: bool
+
+
 def ledger_transaction_id(customer_id: uuid.UUID, idempotency_key: str) -> uuid.UUID:
     """Deterministic per (customer, key): even past the key's expiry the ledger refuses a double posting."""
     return uuid.uuid5(NAMESPACE, f"{customer_id}:{idempotency_key}")
 
 
-def _check_kyc_and_amount(session: Session, settings: Settings, customer_id: uuid.UUID, amount: int,
-                          currency: str) -> None:
-    user = session.get(User, customer_id)
-    assert user is not None
-    if user.kyc_status != "verified":
+READ_SQL = """
+SELECT u.kyc_status,
+       f.owner_id, f.kind, f.currency,
+       t.owner_id, t.kind, t.currency,
+       p.name, p.iban, p.account_number,
+       k.request_hash
+FROM users u
+LEFT JOIN ledger_accounts f ON f.id = %(from)s
+LEFT JOIN ledger_accounts t ON t.id = %(to)s
+LEFT JOIN payees p ON p.id = %(payee)s AND p.customer_id = u.id
+LEFT JOIN idempotency_keys k ON k.customer_id = u.id AND k.key = %(key)s AND k.expires_at > now()
+WHERE u.id = %(customer)s
+"""
+_clearing_ready: set[str] = set()
+
+
+async def create(settings: Settings, principal: Principal, customer_id: uuid.UUID, request: TransferRequest,
+                 key: str, digest: str) -> Outcome:
+    """Run a transfer under the Idempotency-Key contract: the first response, replayed for the same key."""
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            flight = idempotency.InFlight(await redis_client.get(), customer_id, key, digest)
+            acquired = await flight.acquire()
+            if not acquired:
+                holder = await flight.holder_digest()
+    except (redis.RedisError, TimeoutError) as exc:
+        raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
+    try:
+        if not acquired:
+            if holder not in (None, digest):
+                raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
+            if (replay := await _stored(customer_id, key, digest)) is not None:
+                return Outcome(replay, replayed=True)  # the first has finished (its marker may still be there)
+            raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
+                          headers={"Retry-After": "1"})
+        try:
+            outcome = await _create_holding_key(settings, principal, customer_id, request, key, digest)
+        except BaseException:
+            await _release(flight)  # a rejection records nothing: the same key may be retried at once
+            raise
+        # After a success the marker is left to expire (one Redis call less): a retry with the same key
+        # finds the durable record, committed before this point, and replays it.
+        return outcome
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        structlog.get_logger(__name__).warning("transfer_database_unavailable", error=type(exc).__name__)
+        raise Problem(503, "database_unavailable", "Transfers are paused for a moment; try again") from exc
+
+
+async def _release(flight: idempotency.InFlight) -> None:
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            await flight.release()
+    except (redis.RedisError, TimeoutError) as exc:  # the request is decided; the marker expires on its own
+        structlog.get_logger(__name__).warning("idempotency_release_failed", error=type(exc).__name__)
+
+
+async def _stored(customer_id: uuid.UUID, key: str, digest: str) -> StoredResponse | None:
+    async with (await pg_pool.get()).connection() as conn:
+        row = await (await conn.execute(
+            "SELECT request_hash, response_status, response_body FROM idempotency_keys "
+            "WHERE customer_id = %s AND key = %s AND expires_at > now()", (customer_id, key))).fetchone()
+    return None if row is None else idempotency.replay_of(row[0], row[1], row[2], digest)
+
+
+async def _read(customer_id: uuid.UUID, request: TransferRequest, key: str) -> tuple[Any, ...]:
+    async with (await pg_pool.get()).connection() as conn:
+        row = await (await conn.execute(READ_SQL, {
+            "customer": customer_id, "from": request.from_account_id, "to": request.to_account_id,
+            "payee": request.payee_id, "key": key})).fetchone()
+    assert row is not None, "a customer token names an existing user"
+    return tuple(row)
+
+
+async def _create_holding_key(settings: Settings, principal: Principal, customer_id: uuid.UUID,
+                              request: TransferRequest, key: str, digest: str) -> Outcome:
+    row = await _read(customer_id, request, key)
+    (kyc_status, from_owner, from_kind, from_currency, to_owner, to_kind, to_currency,
+     payee_name, payee_iban, payee_account_number, stored_hash) = row
+    # Holding the key, a finished first request (it committed before releasing the key) is replayed.
+    # (Its body is read only then: decoding a JSON column costs even when it is NULL.)
+    if stored_hash is not None and (replay := await _stored(customer_id, key, digest)) is not None:
+        return Outcome(replay, replayed=True)
+    _check_owned(customer_id, from_owner, from_kind)
+    if request.currency != from_currency:
+        raise Problem(422, "currency_mismatch", f"The source account holds {from_currency}")
+    if request.to_account_id == request.from_account_id:
+        raise Problem(422, "same_account", "The source and destination are the same account")
+    _check_kyc_and_amount(settings, kyc_status, request.amount, request.currency)
+    counterparty = request.counterparty
+    if request.payee_id is not None:
+        if payee_name is None:
+            raise Problem(404, "payee_not_found", "No such payee")
+        counterparty = {"name": payee_name, **({"iban": payee_iban} if payee_iban else
+                                               {"account_number": payee_account_number})}
+    clearing_id = None
+    if request.to_account_id is not None:
+        _check_owned(customer_id, to_owner, to_kind)
+        if to_currency != from_currency:
+            raise Problem(422, "currency_mismatch", "Both accounts must hold the same currency")
+    else:
+        clearing_id = await _clearing_account(request.currency)
+    transfer_id, created_at = uuid.uuid4(), datetime.now(UTC)
+    response = StoredResponse(201, transfer_body(
+        transfer_id=transfer_id, status="completed" if clearing_id is None else "pending",
+        from_account_id=request.from_account_id, to_account_id=request.to_account_id, counterparty=counterparty,
+        amount=request.amount, currency=request.currency, reference=request.reference, failure_reason=None,
+        created_at=created_at))
+    written = await (await transfer_writer.get()).write({
+        "id": str(transfer_id), "customer_id": str(customer_id), "from_account_id": str(request.from_account_id),
+        "to_account_id": None if clearing_id is not None else str(request.to_account_id),
+        "clearing_account_id": None if clearing_id is None else str(clearing_id), "counterparty": counterparty,
+        "amount": request.amount, "currency": request.currency, "reference": request.reference,
+        "ledger_transaction_id": str(ledger_transaction_id(customer_id, key)), "created_at": created_at.isoformat(),
+        "hold_expires_at": (created_at + timedelta(days=EXTERNAL_HOLD_DAYS)).isoformat(),
+        "daily_max": settings.transfer_daily_max_minor, "key": key, "request_hash": digest,
+        "response": response.body,
+        "key_expires_at": (created_at + timedelta(hours=settings.idempotency_ttl_hours)).isoformat(),
+        "actor": actor_of(principal), "correlation_id": structlog.contextvars.get_contextvars().get("request_id")})
+    if written.code == "daily_limit_exceeded":
+        total_before = int(written.detail or 0)
+        raise Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
+                      limit=display(settings.transfer_daily_max_minor, request.currency),
+                      remaining=display(max(0, settings.transfer_daily_max_minor - total_before), request.currency))
+    if written.code != "ok":
+        raise problem_from(ledger.error_for(written.code, written.detail))
+    return Outcome(response, replayed=False)
+
+
+def _check_owned(customer_id: uuid.UUID, owner_id: str | None, kind: str | None) -> None:
+    if owner_id != str(customer_id) or kind not in CUSTOMER_ACCOUNT_TYPES:
+        raise Problem(404, "account_not_found", "No such account")  # another's account looks like none
+
+
+def _check_kyc_and_amount(settings: Settings, kyc_status: str, amount: int, currency: str) -> None:
+    if kyc_status != "verified":
         raise Problem(403, "kyc_required", "Verify your identity before moving money",
-                      detail=f"Identity verification is {user.kyc_status.replace('_', ' ')}.",
-                      kyc_status=user.kyc_status)
+                      detail=f"Identity verification is {kyc_status.replace('_', ' ')}.", kyc_status=kyc_status)
     if amount > settings.transfer_max_minor:
         raise Problem(422, "transfer_limit_exceeded", "The amount is over the per-transfer limit",
                       limit=display(settings.transfer_max_minor, currency))
 
 
-def _count_against_daily_limit(session: Session, settings: Settings, customer_id: uuid.UUID, amount: int,
-                               currency: str) -> None:
-    """Add to today's total, refusing past the limit. The upsert's row lock serialises one customer's
-    transfers for the rest of the transaction only, so concurrent ones cannot both pass the limit;
-    it runs last to keep that lock short. A refusal rolls the whole transaction back."""
-    total = session.execute(text(
-        "INSERT INTO transfer_daily_totals (customer_id, day, currency, total) "
-        "VALUES (:c, (now() AT TIME ZONE 'UTC')::date, :cur, :a) "
-        "ON CONFLICT (customer_id, day, currency) DO UPDATE SET total = transfer_daily_totals.total + :a "
-        "RETURNING total"), {"c": customer_id, "cur": currency, "a": amount}).scalar_one()
-    if total > settings.transfer_daily_max_minor:
-        raise Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
-                      limit=display(settings.transfer_daily_max_minor, currency),
-                      remaining=display(max(0, settings.transfer_daily_max_minor - (total - amount)), currency))
+async def _clearing_account(currency: str) -> uuid.UUID:
+    """The bank's clearing account for external transfers, opened once per process and currency."""
+    if currency not in _clearing_ready:
+        def open_clearing() -> None:
+            with get_engine().begin() as connection:
+                conn = connection.connection.driver_connection
+                assert isinstance(conn, psycopg.Connection)
+                bank_account(conn, "clearing", currency)
+
+        await run_in_threadpool(open_clearing)
+        _clearing_ready.add(currency)
+    return bank_account_id("clearing", currency)
 
 
-def create(session: Session, settings: Settings, principal: Principal, customer_id: uuid.UUID,
-           request: TransferRequest, idempotency_key: str) -> Transfer:
-    """Check and post in the caller's transaction; the caller commits with the idempotency record."""
-    conn = driver_connection(session)
-    wanted = [request.from_account_id] + ([request.to_account_id] if request.to_account_id else [])
-    found = ledger.get_accounts(conn, wanted)  # one query for both sides
-    source = owned_account(conn, customer_id, request.from_account_id, found)
-    if request.currency != source.currency:
-        raise Problem(422, "currency_mismatch", f"The source account holds {source.currency}")
-    if request.to_account_id == request.from_account_id:
-        raise Problem(422, "same_account", "The source and destination are the same account")
-    _check_kyc_and_amount(session, settings, customer_id, request.amount, request.currency)
-    transaction_id = ledger_transaction_id(customer_id, idempotency_key)
-    counterparty = request.counterparty
-    if request.payee_id is not None:
-        payee = session.get(Payee, request.payee_id)
-        if payee is None or payee.customer_id != customer_id:
-            raise Problem(404, "payee_not_found", "No such payee")
-        counterparty = {"name": payee.name, **({"iban": payee.iban} if payee.iban else
-                                               {"account_number": payee.account_number})}
-    transfer = Transfer(id=uuid.uuid4(), customer_id=customer_id, from_account_id=source.id,
-                        to_account_id=request.to_account_id, counterparty=counterparty,
-                        amount=request.amount, currency=request.currency, reference=request.reference,
-                        ledger_transaction_id=transaction_id)
-    try:
-        if request.to_account_id is not None:
-            target = owned_account(conn, customer_id, request.to_account_id, found)
-            if target.currency != source.currency:
-                raise Problem(422, "currency_mismatch", "Both accounts must hold the same currency")
-            ledger.post_transfer(conn, transaction_id=transaction_id, from_account_id=source.id,
-                                 to_account_id=target.id, amount=request.amount, currency=request.currency,
-                                 kind="internal_transfer", reference=request.reference, category="transfers",
-                                 metadata={"transfer_id": str(transfer.id)})
-            transfer.status = "completed"
-        else:
-            clearing = bank_account(conn, "clearing", request.currency)
-            ledger.create_hold(conn, hold_id=transaction_id, from_account_id=source.id, to_account_id=clearing.id,
-                               amount=request.amount, currency=request.currency, kind="external_transfer",
-                               reference=request.reference, category="transfers",
-                               metadata={"transfer_id": str(transfer.id)},
-                               expires_at=datetime.now(UTC) + timedelta(days=EXTERNAL_HOLD_DAYS))
-            transfer.status = "pending"
-    except ledger.LedgerError as error:
-        raise problem_from(error) from error
-    session.add(transfer)
-    session.flush()
-    record(session, principal, "transfer.create", "transfer", transfer.id, status=transfer.status,
-           amount=request.amount, currency=request.currency)
-    _count_against_daily_limit(session, settings, customer_id, request.amount, request.currency)
-    return transfer
+def transfer_body(*, transfer_id: uuid.UUID, status: str, from_account_id: uuid.UUID,
+                  to_account_id: uuid.UUID | None, counterparty: dict[str, Any] | None, amount: int, currency: str,
+                  reference: str | None, failure_reason: str | None, created_at: datetime) -> dict[str, Any]:
+    """A transfer as the API shows it (the same shape for the first response, replays and reads)."""
+    return {"id": str(transfer_id), "status": status, "from_account_id": str(from_account_id),
+            "to_account_id": None if to_account_id is None else str(to_account_id), "counterparty": counterparty,
+            "amount": to_decimal_string(amount, currency), "currency": currency, "reference": reference,
+            "failure_reason": failure_reason, "created_at": created_at.isoformat().replace("+00:00", "Z")}
 
 
 def get(session: Session, customer_id: uuid.UUID, transfer_id: uuid.UUID) -> Transfer:

@@ -6,17 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import redis
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy.exc import IntegrityError
 
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, SettingsDep
-from api.money import InvalidMoney, check_currency, to_decimal_string, to_minor
+from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
-from api.ratelimit import hit
-from api.redis_client import redis_for
+from api.ratelimit import ahit
 from api.transfers import idempotency, service
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
@@ -73,73 +70,39 @@ class TransferOut(BaseModel):
     created_at: datetime
 
 
-def transfer_out(t: Transfer) -> TransferOut:
-    return TransferOut(id=t.id, status=t.status, from_account_id=t.from_account_id, to_account_id=t.to_account_id,
-                       counterparty=t.counterparty, amount=to_decimal_string(t.amount, t.currency),
-                       currency=t.currency, reference=t.reference, failure_reason=t.failure_reason,
-                       created_at=t.created_at)
-
-
-def _replay(response: idempotency.StoredResponse) -> JSONResponse:
-    return JSONResponse(response.body, status_code=response.status, headers={"Idempotent-Replayed": "true"})
+def transfer_out(t: Transfer) -> dict[str, Any]:
+    return service.transfer_body(transfer_id=t.id, status=t.status, from_account_id=t.from_account_id,
+                                 to_account_id=t.to_account_id, counterparty=t.counterparty, amount=t.amount,
+                                 currency=t.currency, reference=t.reference, failure_reason=t.failure_reason,
+                                 created_at=t.created_at)
 
 
 @router.post("/transfers", status_code=201, response_model=TransferOut,
              responses={400: {"description": "Idempotency-Key missing"}, 409: {"description": "Same key in flight"},
                         422: {"description": "Invalid, or the key was used with another body"}})
-def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: CustomerIdDep, settings: SettingsDep,
-                    session: SessionDep,
-                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
+async def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: CustomerIdDep,
+                          settings: SettingsDep,
+                          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
+    # On the event loop, not the thread pool: see api/transfers/service.py.
     key = idempotency.check_key(idempotency_key)
     try:
         currency = check_currency(body.currency)
         amount = to_minor(body.amount, currency)
     except InvalidMoney as exc:
         raise Problem(422, exc.code, str(exc)) from exc
-    hit(settings.redis_url, settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
+    await ahit(settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
     digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
-    flight = idempotency.InFlight(redis_for(settings.redis_url), customer_id, key, digest)
-    try:
-        acquired = flight.acquire()
-    except redis.RedisError as exc:
-        raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
-    if not acquired:
-        holder = flight.holder_digest()
-        if holder not in (None, digest):
-            raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
-        if holder is None and (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
-            return _replay(replay)  # the first finished between our acquire and our look
-        raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
-                      headers={"Retry-After": "1"})
-    try:
-        # Holding the key, look for a finished first request (it commits before it releases the key).
-        if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
-            return _replay(replay)
-        request = service.TransferRequest(
-            from_account_id=body.from_account_id, to_account_id=body.to_account_id,
-            counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
-            payee_id=body.payee_id,
-            amount=amount, currency=currency, reference=body.reference)
-        transfer = service.create(session, settings, principal, customer_id, request, key)
-        out = transfer_out(transfer).model_dump(mode="json")
-        idempotency.save(session, customer_id, key, digest, idempotency.StoredResponse(201, out),
-                         settings.idempotency_ttl_hours)
-        try:
-            session.commit()
-        except IntegrityError:
-            # Another request with this key committed first (Redis had lost the marker): replay it.
-            session.rollback()
-            if (replay := idempotency.stored(session, customer_id, key, digest)) is not None:
-                return _replay(replay)
-            raise
-        return JSONResponse(out, status_code=201)
-    finally:
-        session.rollback()  # no-op after commit; undoes everything after a rejection
-        flight.release()
+    request = service.TransferRequest(
+        from_account_id=body.from_account_id, to_account_id=body.to_account_id,
+        counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
+        payee_id=body.payee_id, amount=amount, currency=currency, reference=body.reference)
+    outcome = await service.create(settings, principal, customer_id, request, key, digest)
+    return JSONResponse(outcome.response.body, status_code=outcome.response.status,
+                        headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut)
-def get_transfer(transfer_id: uuid.UUID, customer_id: CustomerIdDep, session: SessionDep) -> TransferOut:
+def get_transfer(transfer_id: uuid.UUID, customer_id: CustomerIdDep, session: SessionDep) -> dict[str, Any]:
     return transfer_out(service.get(session, customer_id, transfer_id))
 
 
@@ -161,6 +124,6 @@ def list_payees(customer_id: CustomerIdDep, session: SessionDep) -> list[PayeeOu
 @router.get("/transfers", response_model=list[TransferOut])
 def list_transfers(customer_id: CustomerIdDep, session: SessionDep,
                    status: Literal["completed", "pending", "failed"] | None = None,
-                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[TransferOut]:
+                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict[str, Any]]:
     """The customer's recent transfers, newest first (what "where is my transfer?" reads)."""
     return [transfer_out(t) for t in service.recent(session, customer_id, status, limit)]
