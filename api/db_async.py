@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.config import get_settings
 
 POOL_MIN = 2
-POOL_MAX = 16  # per worker; with uvicorn's 2 workers well under PostgreSQL's max_connections
+POOL_MAX = 8  # per worker: the batchers need few connections (one read and one write call at a time)
 POOL_TIMEOUT_S = 5.0  # waiting longer for a connection answers 503 instead
 
 T = TypeVar("T")

@@ -34,7 +34,8 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def current_principal(request: Request, settings: SettingsDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    settings = get_settings()  # not a sub-dependency: each one costs every request a little
     token = _bearer(request)
     try:
         if settings.jwt_jwks_url:  # may fetch the key set over the network: not on the event loop
@@ -47,12 +48,16 @@ async def current_principal(request: Request, settings: SettingsDep) -> Principa
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-async def current_customer_id(principal: PrincipalDep) -> uuid.UUID:
+def customer_of(principal: Principal) -> uuid.UUID:
     """The customer whose data this request may read or change: the caller, or the service's customer."""
     customer_id = principal.customer_id
     if customer_id is None:
         raise Problem(403, "customer_only", "This endpoint is for customers (or the assistant acting for one)")
     return customer_id
+
+
+async def current_customer_id(principal: PrincipalDep) -> uuid.UUID:
+    return customer_of(principal)
 
 
 CustomerIdDep = Annotated[uuid.UUID, Depends(current_customer_id)]

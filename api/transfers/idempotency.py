@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
+from api.batching import NaturalBatcher
+from api.db_async import PerLoop, redis_client
 from api.problems import Problem
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the draft's sf-string allows
@@ -58,20 +58,43 @@ def replay_of(request_hash: str, status: int, body: dict[str, Any], digest: str)
 
 # Delete only our own marker (same digest), atomically.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+MAX_ACQUIRE_BATCH = 64
+
+
+async def _acquire_batch(markers: list[tuple[str, str]]) -> list[bool]:
+    """SET NX PX for many markers in one round trip (a pipeline, not a transaction: each is on its own)."""
+    assert 1 <= len(markers) <= MAX_ACQUIRE_BATCH
+    async with (await redis_client.get()).pipeline(transaction=False) as pipe:
+        for name, digest in markers:
+            pipe.set(name, digest, nx=True, px=IN_FLIGHT_MS)
+        return [bool(result) for result in await pipe.execute()]
+
+
+async def _open_acquirer() -> NaturalBatcher[tuple[str, str], bool]:
+    # No retry alone: after a failed pipeline some markers may be set, and a retry would find its own.
+    return NaturalBatcher(_acquire_batch, max_batch=MAX_ACQUIRE_BATCH, retry_alone=False)
+
+
+async def _close_acquirer(acquirer: NaturalBatcher[tuple[str, str], bool]) -> None:
+    return None
+
+
+_acquirer: PerLoop[NaturalBatcher[tuple[str, str], bool]] = PerLoop(_open_acquirer, _close_acquirer)
 
 
 class InFlight:
-    """The Redis fast-path marker for one key (the durable record is written by transfers_record())."""
+    """The Redis fast-path marker for one key (the durable record is written by transfers_record_batch())."""
 
-    def __init__(self, client: aioredis.Redis, customer_id: uuid.UUID, key: str, digest: str) -> None:
-        self.client, self.name, self.digest = client, marker_name(customer_id, key), digest
+    def __init__(self, customer_id: uuid.UUID, key: str, digest: str) -> None:
+        self.name, self.digest = marker_name(customer_id, key), digest
 
     async def acquire(self) -> bool:
-        return bool(await self.client.set(self.name, self.digest, nx=True, px=IN_FLIGHT_MS))
+        """Set the marker if no request holds this key; concurrent requests share one round trip."""
+        return await (await _acquirer.get()).submit((self.name, self.digest))
 
     async def holder_digest(self) -> str | None:
-        value = await self.client.get(self.name)
+        value = await (await redis_client.get()).get(self.name)
         return value.decode() if isinstance(value, bytes) else value
 
     async def release(self) -> None:
-        await self.client.eval(_RELEASE, 1, self.name, self.digest)
+        await (await redis_client.get()).eval(_RELEASE, 1, self.name, self.digest)

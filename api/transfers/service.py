@@ -32,9 +32,10 @@ from api.accounts.service import CUSTOMER_ACCOUNT_TYPES
 from api.audit.service import actor_of
 from api.auth.security import Principal
 from api.bank_accounts import bank_account, bank_account_id
+from api.batching import NaturalBatcher
 from api.config import Settings
 from api.db import get_engine
-from api.db_async import REDIS_TIMEOUT_S, pg_pool, redis_client
+from api.db_async import REDIS_TIMEOUT_S, PerLoop, pg_pool
 from api.ledger_errors import problem_from
 from api.money import display, to_decimal_string
 from api.problems import Problem
@@ -69,19 +70,23 @@ def ledger_transaction_id(customer_id: uuid.UUID, idempotency_key: str) -> uuid.
     return uuid.uuid5(NAMESPACE, f"{customer_id}:{idempotency_key}")
 
 
+# The rules' inputs for many requests at once (api/batching.py), one row per request, in order.
 READ_SQL = """
-SELECT u.kyc_status,
+SELECT q.idx, u.kyc_status,
        f.owner_id, f.kind, f.currency,
        t.owner_id, t.kind, t.currency,
        p.name, p.iban, p.account_number,
        k.request_hash
-FROM users u
-LEFT JOIN ledger_accounts f ON f.id = %(from)s
-LEFT JOIN ledger_accounts t ON t.id = %(to)s
-LEFT JOIN payees p ON p.id = %(payee)s AND p.customer_id = u.id
-LEFT JOIN idempotency_keys k ON k.customer_id = u.id AND k.key = %(key)s AND k.expires_at > now()
-WHERE u.id = %(customer)s
+FROM unnest(%s::int[], %s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::text[])
+     AS q(idx, customer_id, from_id, to_id, payee_id, key)
+JOIN users u ON u.id = q.customer_id
+LEFT JOIN ledger_accounts f ON f.id = q.from_id
+LEFT JOIN ledger_accounts t ON t.id = q.to_id
+LEFT JOIN payees p ON p.id = q.payee_id AND p.customer_id = u.id
+LEFT JOIN idempotency_keys k ON k.customer_id = u.id AND k.key = q.key AND k.expires_at > now()
+ORDER BY q.idx
 """
+MAX_READ_BATCH = 64
 _clearing_ready: set[str] = set()
 
 
@@ -90,7 +95,7 @@ async def create(settings: Settings, principal: Principal, customer_id: uuid.UUI
     """Run a transfer under the Idempotency-Key contract: the first response, replayed for the same key."""
     try:
         async with asyncio.timeout(REDIS_TIMEOUT_S):
-            flight = idempotency.InFlight(await redis_client.get(), customer_id, key, digest)
+            flight = idempotency.InFlight(customer_id, key, digest)
             acquired = await flight.acquire()
             if not acquired:
                 holder = await flight.holder_digest()
@@ -133,18 +138,34 @@ async def _stored(customer_id: uuid.UUID, key: str, digest: str) -> StoredRespon
     return None if row is None else idempotency.replay_of(row[0], row[1], row[2], digest)
 
 
-async def _read(customer_id: uuid.UUID, request: TransferRequest, key: str) -> tuple[Any, ...]:
+ReadKey = tuple[uuid.UUID, TransferRequest, str]
+
+
+async def _read_batch(wanted: list[ReadKey]) -> list[tuple[Any, ...]]:
+    assert 1 <= len(wanted) <= MAX_READ_BATCH
     async with (await pg_pool.get()).connection() as conn:
-        row = await (await conn.execute(READ_SQL, {
-            "customer": customer_id, "from": request.from_account_id, "to": request.to_account_id,
-            "payee": request.payee_id, "key": key})).fetchone()
-    assert row is not None, "a customer token names an existing user"
-    return tuple(row)
+        rows = await (await conn.execute(READ_SQL, (
+            list(range(len(wanted))), [customer for customer, _, _ in wanted],
+            [request.from_account_id for _, request, _ in wanted], [request.to_account_id for _, request, _ in wanted],
+            [request.payee_id for _, request, _ in wanted], [key for _, _, key in wanted]))).fetchall()
+    assert [row[0] for row in rows] == list(range(len(wanted))), "a customer token names an existing user"
+    return [tuple(row[1:]) for row in rows]
+
+
+async def _open_reader() -> NaturalBatcher[ReadKey, tuple[Any, ...]]:
+    return NaturalBatcher(_read_batch, max_batch=MAX_READ_BATCH, retry_alone=True)
+
+
+async def _close_reader(reader: NaturalBatcher[ReadKey, tuple[Any, ...]]) -> None:
+    return None
+
+
+_reader: PerLoop[NaturalBatcher[ReadKey, tuple[Any, ...]]] = PerLoop(_open_reader, _close_reader)
 
 
 async def _create_holding_key(settings: Settings, principal: Principal, customer_id: uuid.UUID,
                               request: TransferRequest, key: str, digest: str) -> Outcome:
-    row = await _read(customer_id, request, key)
+    row = await (await _reader.get()).submit((customer_id, request, key))
     (kyc_status, from_owner, from_kind, from_currency, to_owner, to_kind, to_currency,
      payee_name, payee_iban, payee_account_number, stored_hash) = row
     # Holding the key, a finished first request (it committed before releasing the key) is replayed.
@@ -176,7 +197,7 @@ async def _create_holding_key(settings: Settings, principal: Principal, customer
         from_account_id=request.from_account_id, to_account_id=request.to_account_id, counterparty=counterparty,
         amount=request.amount, currency=request.currency, reference=request.reference, failure_reason=None,
         created_at=created_at))
-    written = await (await transfer_writer.get()).write({
+    written = await (await transfer_writer.get()).submit({
         "id": str(transfer_id), "customer_id": str(customer_id), "from_account_id": str(request.from_account_id),
         "to_account_id": None if clearing_id is not None else str(request.to_account_id),
         "clearing_account_id": None if clearing_id is None else str(clearing_id), "counterparty": counterparty,

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.deps import CustomerIdDep, PrincipalDep, SessionDep, SettingsDep
+from api.config import get_settings
+from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
 from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
 from api.ratelimit import ahit
@@ -80,10 +81,10 @@ def transfer_out(t: Transfer) -> dict[str, Any]:
 @router.post("/transfers", status_code=201, response_model=TransferOut,
              responses={400: {"description": "Idempotency-Key missing"}, 409: {"description": "Same key in flight"},
                         422: {"description": "Invalid, or the key was used with another body"}})
-async def create_transfer(body: TransferIn, principal: PrincipalDep, customer_id: CustomerIdDep,
-                          settings: SettingsDep,
+async def create_transfer(body: TransferIn, principal: PrincipalDep,
                           idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Any:
-    # On the event loop, not the thread pool: see api/transfers/service.py.
+    # On the event loop, not the thread pool, with one dependency: see api/transfers/service.py.
+    customer_id, settings = customer_of(principal), get_settings()
     key = idempotency.check_key(idempotency_key)
     try:
         currency = check_currency(body.currency)

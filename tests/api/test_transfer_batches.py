@@ -1,0 +1,79 @@
+"""Transfers written together (transfers_record_batch): each item judged alone, nothing half-done."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from data.seed import stable_id
+from tests.api.helpers import accounts_by_type, balances, is_problem
+
+ALICE = stable_id("user", "alice")
+
+
+def _item(accounts: dict, amount: int, daily_max: int = 10**12) -> dict:
+    now = datetime.now(UTC)
+    return {"id": str(uuid.uuid4()), "customer_id": str(ALICE), "from_account_id": accounts["checking"]["id"],
+            "to_account_id": accounts["savings"]["id"], "clearing_account_id": None, "counterparty": None,
+            "amount": amount, "currency": "EUR", "reference": "batch test",
+            "ledger_transaction_id": str(uuid.uuid4()), "created_at": now.isoformat(),
+            "hold_expires_at": (now + timedelta(days=7)).isoformat(), "daily_max": daily_max,
+            "key": f"batch-{uuid.uuid4()}", "request_hash": "0" * 64, "response": {"test": True},
+            "key_expires_at": (now + timedelta(days=1)).isoformat(), "actor": "test", "correlation_id": None}
+
+
+def _counts(pg, items: list[dict]) -> tuple[int, int, int]:
+    ids = [i["id"] for i in items]
+    return (pg.execute("SELECT count(*) FROM transfers WHERE id = ANY(%s::uuid[])", (ids,)).fetchone()[0],
+            pg.execute("SELECT count(*) FROM audit_log WHERE target_id = ANY(%s)", (ids,)).fetchone()[0],
+            pg.execute("SELECT count(*) FROM idempotency_keys WHERE key = ANY(%s)",
+                       ([i["key"] for i in items],)).fetchone()[0])
+
+
+def test_rejected_items_write_nothing_and_do_not_affect_the_others(client: TestClient, alice, pg) -> None:
+    accounts = accounts_by_type(client, alice)
+    before = balances(client, alice)
+    huge = 10**11  # more than alice holds, under the daily maximum: the ledger refuses it
+    items = [_item(accounts, 101), _item(accounts, huge), _item(accounts, 102, daily_max=0), _item(accounts, 103)]
+    for index, item in enumerate(items):
+        item["idx"] = index
+    rows = pg.execute("SELECT idx, code FROM transfers_record_batch(%s::jsonb) ORDER BY idx",
+                      (json.dumps(items),)).fetchall()
+    assert rows == [(0, "ok"), (1, "insufficient_funds"), (2, "daily_limit_exceeded"), (3, "ok")]
+    assert _counts(pg, [items[0], items[3]]) == (2, 2, 2)
+    assert _counts(pg, [items[1], items[2]]) == (0, 0, 0)
+    after = balances(client, alice)
+    moved = Decimal("2.04")
+    assert after[accounts["checking"]["id"]][0] == before[accounts["checking"]["id"]][0] - moved
+    assert after[accounts["savings"]["id"]][0] == before[accounts["savings"]["id"]][0] + moved
+
+
+def test_concurrent_requests_each_get_their_own_answer(client: TestClient, alice, pg) -> None:
+    accounts = accounts_by_type(client, alice)
+    source = accounts["checking"]["id"]
+    before = balances(client, alice)[source][0]
+    answers: dict[str, int] = {}
+
+    def send(amount: str) -> None:
+        key = f"concurrent-{uuid.uuid4()}"
+        response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json={
+            "from_account_id": source, "to_account_id": accounts["savings"]["id"], "amount": amount,
+            "currency": "EUR"})
+        answers[key] = response.status_code
+        if amount == "1.00":
+            assert response.status_code == 201, response.text
+        else:
+            is_problem(response, 422, "insufficient_funds")
+
+    threads = [threading.Thread(target=send, args=(amount,)) for amount in ["1.00", "9999.99"] * 6]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [201] * 6 + [422] * 6
+    assert balances(client, alice)[source][0] == before - Decimal("6.00")
