@@ -30,8 +30,9 @@ T = TypeVar("T")
 class PerLoop(Generic[T]):
     """One client per running event loop, opened on first use; a failed opening is retried next time."""
 
-    def __init__(self, opener: Callable[[], Awaitable[T]], closer: Callable[[T], Awaitable[None]]) -> None:
-        self._opener, self._closer = opener, closer
+    def __init__(self, opener: Callable[[], Awaitable[T]],
+                 closer: Callable[[T], Awaitable[None]] | None = None) -> None:
+        self._opener, self._closer = opener, closer  # no closer: nothing to release at shutdown
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[T]] = (
             weakref.WeakKeyDictionary())
 
@@ -44,7 +45,8 @@ class PerLoop(Generic[T]):
 
     async def close(self) -> None:
         opening = self._by_loop.pop(asyncio.get_running_loop(), None)
-        if opening is not None and not (opening.done() and opening.exception() is not None):
+        if self._closer is not None and opening is not None and not (
+                opening.done() and opening.exception() is not None):
             await self._closer(await opening)
 
 

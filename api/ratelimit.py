@@ -51,11 +51,7 @@ async def _open_async_limiter() -> AsyncMovingWindowRateLimiter:
                                                             socket_connect_timeout=REDIS_TIMEOUT_S))
 
 
-async def _close_async_limiter(limiter: AsyncMovingWindowRateLimiter) -> None:
-    return None  # the storage's client closes with its connections when the loop ends
-
-
-_async_limiter: PerLoop[AsyncMovingWindowRateLimiter] = PerLoop(_open_async_limiter, _close_async_limiter)
+_async_limiter: PerLoop[AsyncMovingWindowRateLimiter] = PerLoop(_open_async_limiter)
 
 
 @lru_cache(maxsize=16)

@@ -6,7 +6,9 @@
   database transaction as the transfer, so a transfer never exists without its record or the reverse,
   even if Redis loses the key. Its primary key (customer, key) is the last line against duplicates.
 - Only completed requests (201) are recorded. A rejection (4xx) records nothing and releases the key:
-  the customer may fix the cause (top up, verify identity) and retry with the same key.
+  the customer may fix the cause (top up, verify identity) and retry with the same key. After a
+  success the marker is left to expire: a retry finds the durable record (committed before the
+  response) and gets the first response again.
 """
 
 from __future__ import annotations
@@ -75,11 +77,7 @@ async def _open_acquirer() -> NaturalBatcher[tuple[str, str], bool]:
     return NaturalBatcher(_acquire_batch, max_batch=MAX_ACQUIRE_BATCH, retry_alone=False)
 
 
-async def _close_acquirer(acquirer: NaturalBatcher[tuple[str, str], bool]) -> None:
-    return None
-
-
-_acquirer: PerLoop[NaturalBatcher[tuple[str, str], bool]] = PerLoop(_open_acquirer, _close_acquirer)
+_acquirer: PerLoop[NaturalBatcher[tuple[str, str], bool]] = PerLoop(_open_acquirer)
 
 
 class InFlight:

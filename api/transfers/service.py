@@ -5,10 +5,11 @@ Internal transfers (to one of the customer's own accounts) post at once. Externa
 counterparty) reserve the money with a ledger hold and stay `pending` until the payment saga settles
 them with the provider.
 
-POST /v1/transfers is the hottest write, so it runs on the event loop with two PostgreSQL round trips:
-one read (accounts, KYC status, payee, a finished first request with this key) for the rules here,
-then `transfers_record()` (migrations/versions/0007_transfer_record.py), which writes everything in
-one statement. The idempotency contract (api/transfers/idempotency.py) wraps both.
+POST /v1/transfers is the hottest write, so it runs on the event loop: one read (accounts, KYC status,
+payee, a finished first request with this key) for the rules here, then one call of
+`transfers_record_batch()` (migrations/versions/0007_transfer_record.py), which writes everything.
+Concurrent requests share both calls (api/batching.py). The idempotency contract
+(api/transfers/idempotency.py) wraps both; docs/architecture.md has the whole path.
 """
 
 from __future__ import annotations
@@ -156,11 +157,7 @@ async def _open_reader() -> NaturalBatcher[ReadKey, tuple[Any, ...]]:
     return NaturalBatcher(_read_batch, max_batch=MAX_READ_BATCH, retry_alone=True)
 
 
-async def _close_reader(reader: NaturalBatcher[ReadKey, tuple[Any, ...]]) -> None:
-    return None
-
-
-_reader: PerLoop[NaturalBatcher[ReadKey, tuple[Any, ...]]] = PerLoop(_open_reader, _close_reader)
+_reader: PerLoop[NaturalBatcher[ReadKey, tuple[Any, ...]]] = PerLoop(_open_reader)
 
 
 async def _create_holding_key(settings: Settings, principal: Principal, customer_id: uuid.UUID,

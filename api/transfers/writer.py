@@ -43,8 +43,5 @@ async def _open() -> NaturalBatcher[dict[str, Any], Written]:
     return NaturalBatcher(write_batch, max_batch=MAX_BATCH, retry_alone=True)
 
 
-async def _close(batcher: NaturalBatcher[dict[str, Any], Written]) -> None:
-    return None  # nothing to release: pending writes finish with their requests
-
-
-transfer_writer: PerLoop[NaturalBatcher[dict[str, Any], Written]] = PerLoop(_open, _close)
+# No closer: pending writes finish with their requests.
+transfer_writer: PerLoop[NaturalBatcher[dict[str, Any], Written]] = PerLoop(_open)

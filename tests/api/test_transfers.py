@@ -211,3 +211,24 @@ def test_daily_limit_refuses_past_the_total_and_changes_nothing(client: TestClie
         "from_account_id": direction[0], "to_account_id": direction[1], "amount": "8000.00", "currency": "EUR"})
     is_problem(refused, 422, "daily_limit_exceeded")
     assert today_total() == before_total and balances(client, alice) == before
+
+
+def test_transfers_fail_closed_when_redis_is_down(seeded_database_url: str, alice, pg,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """No rate limit and no in-flight marker: no transfer (503), and nothing written."""
+    from api.config import get_settings
+    from api.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", seeded_database_url)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens there
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(), raise_server_exceptions=False) as without_redis:
+            body = _body(without_redis, alice, amount="2.00")
+            before = (_count_transfers(pg), _count_entries(pg))
+            refused = without_redis.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                                         json=body)
+            is_problem(refused, 503, "rate_limit_unavailable")
+            assert (_count_transfers(pg), _count_entries(pg)) == before
+    finally:
+        get_settings.cache_clear()
