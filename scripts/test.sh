@@ -7,6 +7,10 @@ PY=.venv/bin/python
 started=$(date +%s)
 
 $PY -m scripts.preflight
+# The browser test drives Debian's chromium through Playwright (no browser download): install it once.
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+fi
 .venv/bin/ruff check .
 $PY -m scripts.train >/dev/null
 if [ -d bot/tests_components ]; then
