@@ -45,9 +45,11 @@ class PerLoop(Generic[T]):
 
     async def close(self) -> None:
         opening = self._by_loop.pop(asyncio.get_running_loop(), None)
-        if self._closer is not None and opening is not None and not (
-                opening.done() and opening.exception() is not None):
-            await self._closer(await opening)
+        if self._closer is None or opening is None:
+            return
+        if opening.done() and (opening.cancelled() or opening.exception() is not None):
+            return  # it never opened: nothing to close
+        await self._closer(await opening)
 
 
 async def _configure(conn: AsyncConnection) -> None:

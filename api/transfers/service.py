@@ -210,6 +210,11 @@ async def _create_holding_key(settings: Settings, principal: Principal, customer
         raise Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
                       limit=display(settings.transfer_daily_max_minor, request.currency),
                       remaining=display(max(0, settings.transfer_daily_max_minor - total_before), request.currency))
+    if written.code.startswith("exists_with_different") and (
+            replay := await _stored(customer_id, key, digest)) is not None:
+        # This key's posting exists and its record too: a write whose answer was lost (the call was
+        # retried) or a duplicate that got past the marker. Either way the first response stands.
+        return Outcome(replay, replayed=True)
     if written.code != "ok":
         raise problem_from(ledger.error_for(written.code, written.detail))
     return Outcome(response, replayed=False)

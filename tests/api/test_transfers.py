@@ -232,3 +232,31 @@ def test_transfers_fail_closed_when_redis_is_down(seeded_database_url: str, alic
             assert (_count_transfers(pg), _count_entries(pg)) == before
     finally:
         get_settings.cache_clear()
+
+
+def test_a_duplicate_that_misses_the_first_record_still_gets_the_first_response(
+        client: TestClient, alice, pg, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis lost the marker and the read ran before the first request committed: the ledger refuses
+    the second posting (same key, same ledger id) and the first response is replayed."""
+    from api.batching import NaturalBatcher
+    from api.db_async import PerLoop
+    from api.transfers import service
+
+    body = _body(client, alice, amount="4.44")
+    key = f"lost-marker-{uuid.uuid4()}"
+    first = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body)
+    assert first.status_code == 201, first.text
+    after_first = (balances(client, alice), _count_entries(pg), _count_transfers(pg))
+    redis_for(TEST_REDIS_URL).delete(idempotency.marker_name(stable_id("user", "alice"), key))
+
+    async def read_before_the_first_committed(wanted):  # the same rows, without the stored record
+        return [(*row[:-1], None) for row in await service._read_batch(wanted)]
+
+    async def open_stale_reader():
+        return NaturalBatcher(read_before_the_first_committed, max_batch=8, retry_alone=False)
+
+    monkeypatch.setattr(service, "_reader", PerLoop(open_stale_reader))
+    second = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body)
+    assert second.status_code == 201, second.text
+    assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
+    assert (balances(client, alice), _count_entries(pg), _count_transfers(pg)) == after_first
