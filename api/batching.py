@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from api.db_async import PerLoop
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -70,3 +72,13 @@ def _settle(future: asyncio.Future[Result], outcome: Result | BaseException) -> 
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
+
+
+def per_loop_batcher(call: Callable[[list[Item]], Awaitable[Sequence[Result]]], *, max_batch: int,
+                     retry_alone: bool) -> PerLoop[NaturalBatcher[Item, Result]]:
+    """A NaturalBatcher for each event loop (its futures belong to one loop), made on first use."""
+
+    async def make() -> NaturalBatcher[Item, Result]:
+        return NaturalBatcher(call, max_batch=max_batch, retry_alone=retry_alone)
+
+    return PerLoop(make)

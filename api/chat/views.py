@@ -6,25 +6,19 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api.chat import service
 from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.message_text import MessageText
 from api.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 class ChatIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: MessageText
     conversation_id: uuid.UUID | None = None
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be blank")
-        return value
 
 
 class ButtonOut(BaseModel):

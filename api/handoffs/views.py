@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api import privacy
 from api.auth.security import Principal
 from api.deps import PrincipalDep, SessionDep, SettingsDep, require_role
 from api.handoffs import service
 from api.handoffs.models import Handoff
+from api.message_text import MessageText
 from api.transcripts.models import TranscriptMessage
 
 router = APIRouter(prefix="/v1", tags=["handoffs"])
@@ -44,14 +45,7 @@ class QueueItemOut(HandoffOut):
 
 
 class AgentMessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be blank")
-        return value
+    text: MessageText
 
 
 class AgentMessageOut(BaseModel):

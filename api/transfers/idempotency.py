@@ -20,8 +20,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from api.batching import NaturalBatcher
-from api.db_async import PerLoop, redis_client
+from api.batching import per_loop_batcher
+from api.db_async import redis_client
 from api.problems import Problem
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the draft's sf-string allows
@@ -72,12 +72,8 @@ async def _acquire_batch(markers: list[tuple[str, str]]) -> list[bool]:
         return [bool(result) for result in await pipe.execute()]
 
 
-async def _open_acquirer() -> NaturalBatcher[tuple[str, str], bool]:
-    # No retry alone: after a failed pipeline some markers may be set, and a retry would find its own.
-    return NaturalBatcher(_acquire_batch, max_batch=MAX_ACQUIRE_BATCH, retry_alone=False)
-
-
-_acquirer: PerLoop[NaturalBatcher[tuple[str, str], bool]] = PerLoop(_open_acquirer)
+# No retry alone: after a failed pipeline some markers may be set, and a retry would find its own.
+_acquirer = per_loop_batcher(_acquire_batch, max_batch=MAX_ACQUIRE_BATCH, retry_alone=False)
 
 
 class InFlight:

@@ -33,10 +33,10 @@ from api.accounts.service import CUSTOMER_ACCOUNT_TYPES
 from api.audit.service import actor_of
 from api.auth.security import Principal
 from api.bank_accounts import bank_account, bank_account_id
-from api.batching import NaturalBatcher
+from api.batching import per_loop_batcher
 from api.config import Settings
 from api.db import get_engine
-from api.db_async import REDIS_TIMEOUT_S, PerLoop, pg_pool
+from api.db_async import REDIS_TIMEOUT_S, pg_pool
 from api.ledger_errors import problem_from
 from api.money import display, to_decimal_string
 from api.problems import Problem
@@ -153,11 +153,7 @@ async def _read_batch(wanted: list[ReadKey]) -> list[tuple[Any, ...]]:
     return [tuple(row[1:]) for row in rows]
 
 
-async def _open_reader() -> NaturalBatcher[ReadKey, tuple[Any, ...]]:
-    return NaturalBatcher(_read_batch, max_batch=MAX_READ_BATCH, retry_alone=True)
-
-
-_reader: PerLoop[NaturalBatcher[ReadKey, tuple[Any, ...]]] = PerLoop(_open_reader)
+_reader = per_loop_batcher(_read_batch, max_batch=MAX_READ_BATCH, retry_alone=True)
 
 
 async def _create_holding_key(settings: Settings, principal: Principal, customer_id: uuid.UUID,

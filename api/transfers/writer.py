@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from api.batching import NaturalBatcher
-from api.db_async import PerLoop, pg_pool
+from api.batching import per_loop_batcher
+from api.db_async import pg_pool
 
 MAX_BATCH = 64  # transfers per call: bounds one call's locks and the latency added to its last item
 WRITE_SQL = "SELECT idx, code, detail FROM transfers_record_batch(%s::jsonb) ORDER BY idx"
@@ -39,9 +39,4 @@ async def write_batch(items: list[dict[str, Any]]) -> list[Written]:
     return [Written(code, detail) for _, code, detail in rows]
 
 
-async def _open() -> NaturalBatcher[dict[str, Any], Written]:
-    return NaturalBatcher(write_batch, max_batch=MAX_BATCH, retry_alone=True)
-
-
-# No closer: pending writes finish with their requests.
-transfer_writer: PerLoop[NaturalBatcher[dict[str, Any], Written]] = PerLoop(_open)
+transfer_writer = per_loop_batcher(write_batch, max_batch=MAX_BATCH, retry_alone=True)

@@ -238,8 +238,7 @@ def test_a_duplicate_that_misses_the_first_record_still_gets_the_first_response(
         client: TestClient, alice, pg, monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis lost the marker and the read ran before the first request committed: the ledger refuses
     the second posting (same key, same ledger id) and the first response is replayed."""
-    from api.batching import NaturalBatcher
-    from api.db_async import PerLoop
+    from api.batching import per_loop_batcher
     from api.transfers import service
 
     body = _body(client, alice, amount="4.44")
@@ -252,10 +251,8 @@ def test_a_duplicate_that_misses_the_first_record_still_gets_the_first_response(
     async def read_before_the_first_committed(wanted):  # the same rows, without the stored record
         return [(*row[:-1], None) for row in await service._read_batch(wanted)]
 
-    async def open_stale_reader():
-        return NaturalBatcher(read_before_the_first_committed, max_batch=8, retry_alone=False)
-
-    monkeypatch.setattr(service, "_reader", PerLoop(open_stale_reader))
+    monkeypatch.setattr(service, "_reader",
+                        per_loop_batcher(read_before_the_first_committed, max_batch=8, retry_alone=False))
     second = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body)
     assert second.status_code == 201, second.text
     assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
