@@ -116,6 +116,10 @@ def run(seconds: int, pgbench_tps: float | None) -> dict[str, float]:
     with temporary_database(prefix="bankbot_bench_api") as url:
         seed_demo(url)
         usernames = seed_customers(url, CUSTOMERS)
+        with psycopg.connect(url, autocommit=True) as conn:
+            # A live database has planner statistics and vacuumed tables; a freshly seeded one has
+            # neither until autovacuum runs (which may be off, as on the benchmark machine).
+            conn.execute("VACUUM ANALYZE")
         core = start_core(url)
         try:
             token = login("alice")[0]

@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from api.batching import per_loop_batcher
 from api.db_async import redis_client
 from api.problems import Problem
 
@@ -60,31 +59,14 @@ def replay_of(request_hash: str, status: int, body: dict[str, Any], digest: str)
 
 # Delete only our own marker (same digest), atomically.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-MAX_ACQUIRE_BATCH = 64
-
-
-async def _acquire_batch(markers: list[tuple[str, str]]) -> list[bool]:
-    """SET NX PX for many markers in one round trip (a pipeline, not a transaction: each is on its own)."""
-    assert 1 <= len(markers) <= MAX_ACQUIRE_BATCH
-    async with (await redis_client.get()).pipeline(transaction=False) as pipe:
-        for name, digest in markers:
-            pipe.set(name, digest, nx=True, px=IN_FLIGHT_MS)
-        return [bool(result) for result in await pipe.execute()]
-
-
-# No retry alone: after a failed pipeline some markers may be set, and a retry would find its own.
-_acquirer = per_loop_batcher(_acquire_batch, max_batch=MAX_ACQUIRE_BATCH, retry_alone=False)
 
 
 class InFlight:
-    """The Redis fast-path marker for one key (the durable record is written by transfers_record_batch())."""
+    """The Redis fast-path marker for one key, set by api/transfers/admission.py (the durable record is
+    written by transfers_record_batch())."""
 
     def __init__(self, customer_id: uuid.UUID, key: str, digest: str) -> None:
         self.name, self.digest = marker_name(customer_id, key), digest
-
-    async def acquire(self) -> bool:
-        """Set the marker if no request holds this key; concurrent requests share one round trip."""
-        return await (await _acquirer.get()).submit((self.name, self.digest))
 
     async def holder_digest(self) -> str | None:
         value = await (await redis_client.get()).get(self.name)

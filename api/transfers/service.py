@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 import ledger
+from api import ratelimit
 from api.accounts.service import CUSTOMER_ACCOUNT_TYPES
 from api.audit.service import actor_of
 from api.auth.security import Principal
@@ -40,7 +41,7 @@ from api.db_async import REDIS_TIMEOUT_S, pg_pool
 from api.ledger_errors import problem_from
 from api.money import display, to_decimal_string
 from api.problems import Problem
-from api.transfers import idempotency
+from api.transfers import admission, idempotency
 from api.transfers.idempotency import StoredResponse
 from api.transfers.models import Payee, Transfer
 from api.transfers.writer import transfer_writer
@@ -71,7 +72,10 @@ def ledger_transaction_id(customer_id: uuid.UUID, idempotency_key: str) -> uuid.
     return uuid.uuid5(NAMESPACE, f"{customer_id}:{idempotency_key}")
 
 
-# The rules' inputs for many requests at once (api/batching.py), one row per request, in order.
+# The rules' inputs for many requests at once (api/batching.py), one row per request, in order. Each
+# table is read by one key lookup per request: OFFSET 0 keeps every lateral subquery a parameterized
+# index probe, which the planner can't turn into a join that reads a whole table or index (the pool's
+# settings rule out scans: api/db_async.py).
 READ_SQL = """
 SELECT q.idx, u.kyc_status,
        f.owner_id, f.kind, f.currency,
@@ -80,11 +84,13 @@ SELECT q.idx, u.kyc_status,
        k.request_hash
 FROM unnest(%s::int[], %s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::text[])
      AS q(idx, customer_id, from_id, to_id, payee_id, key)
-JOIN users u ON u.id = q.customer_id
-LEFT JOIN ledger_accounts f ON f.id = q.from_id
-LEFT JOIN ledger_accounts t ON t.id = q.to_id
-LEFT JOIN payees p ON p.id = q.payee_id AND p.customer_id = u.id
-LEFT JOIN idempotency_keys k ON k.customer_id = u.id AND k.key = q.key AND k.expires_at > now()
+JOIN LATERAL (SELECT kyc_status FROM users WHERE id = q.customer_id OFFSET 0) u ON true
+LEFT JOIN LATERAL (SELECT owner_id, kind, currency FROM ledger_accounts WHERE id = q.from_id OFFSET 0) f ON true
+LEFT JOIN LATERAL (SELECT owner_id, kind, currency FROM ledger_accounts WHERE id = q.to_id OFFSET 0) t ON true
+LEFT JOIN LATERAL (SELECT name, iban, account_number FROM payees
+                   WHERE id = q.payee_id AND customer_id = q.customer_id OFFSET 0) p ON true
+LEFT JOIN LATERAL (SELECT request_hash FROM idempotency_keys
+                   WHERE customer_id = q.customer_id AND key = q.key AND expires_at > now() OFFSET 0) k ON true
 ORDER BY q.idx
 """
 MAX_READ_BATCH = 64
@@ -93,23 +99,21 @@ _clearing_ready: set[str] = set()
 
 async def create(settings: Settings, principal: Principal, customer_id: uuid.UUID, request: TransferRequest,
                  key: str, digest: str) -> Outcome:
-    """Run a transfer under the Idempotency-Key contract: the first response, replayed for the same key."""
+    """Run a transfer under the money rate limit and the Idempotency-Key contract (the first response,
+    replayed for the same key)."""
+    flight = idempotency.InFlight(customer_id, key, digest)
     try:
         async with asyncio.timeout(REDIS_TIMEOUT_S):
-            flight = idempotency.InFlight(customer_id, key, digest)
-            acquired = await flight.acquire()
-            if not acquired:
-                holder = await flight.holder_digest()
+            admitted = await admission.admit(settings.money_rate_limit, customer_id, flight)
     except (redis.RedisError, TimeoutError) as exc:
-        raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
+        ratelimit.unavailable(exc, admission.RATE_SCOPE)  # fail closed: nothing counted means no limit
+    if not admitted.within_limit:
+        if admitted.acquired:
+            await _release(flight)
+        await ratelimit.refuse(settings.money_rate_limit, admission.RATE_SCOPE, str(customer_id))
     try:
-        if not acquired:
-            if holder not in (None, digest):
-                raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
-            if (replay := await _stored(customer_id, key, digest)) is not None:
-                return Outcome(replay, replayed=True)  # the first has finished (its marker may still be there)
-            raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
-                          headers={"Retry-After": "1"})
+        if not admitted.acquired:
+            return await _not_holding_key(flight, customer_id, key, digest)
         try:
             outcome = await _create_holding_key(settings, principal, customer_id, request, key, digest)
         except BaseException:
@@ -121,6 +125,21 @@ async def create(settings: Settings, principal: Principal, customer_id: uuid.UUI
     except (PoolTimeout, psycopg.OperationalError) as exc:
         structlog.get_logger(__name__).warning("transfer_database_unavailable", error=type(exc).__name__)
         raise Problem(503, "database_unavailable", "Transfers are paused for a moment; try again") from exc
+
+
+async def _not_holding_key(flight: idempotency.InFlight, customer_id: uuid.UUID, key: str, digest: str) -> Outcome:
+    """Another request holds this key: 422 for another body, the first response if it has finished, else 409."""
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            holder = await flight.holder_digest()
+    except (redis.RedisError, TimeoutError) as exc:
+        raise Problem(503, "idempotency_unavailable", "Transfers are paused for a moment; try again") from exc
+    if holder not in (None, digest):
+        raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body")
+    if (replay := await _stored(customer_id, key, digest)) is not None:
+        return Outcome(replay, replayed=True)  # the first has finished (its marker may still be there)
+    raise Problem(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still running",
+                  headers={"Retry-After": "1"})
 
 
 async def _release(flight: idempotency.InFlight) -> None:

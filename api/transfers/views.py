@@ -14,7 +14,6 @@ from api.config import get_settings
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
 from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
-from api.ratelimit import ahit
 from api.transfers import idempotency, service
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
@@ -91,7 +90,6 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
         amount = to_minor(body.amount, currency)
     except InvalidMoney as exc:
         raise Problem(422, exc.code, str(exc)) from exc
-    await ahit(settings.money_rate_limit, "transfers", str(customer_id), fail_open=False)
     digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
     request = service.TransferRequest(
         from_account_id=body.from_account_id, to_account_id=body.to_account_id,

@@ -8,8 +8,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 from fastapi.testclient import TestClient
+from psycopg import sql
 
+from api.db_async import HOT_PATH_SETTINGS
+from api.transfers.service import READ_SQL
+from api.transfers.writer import WRITE_SQL
 from data.seed import stable_id
 from tests.api.helpers import accounts_by_type, balances
 
@@ -78,3 +83,38 @@ def test_concurrent_requests_each_get_their_own_answer(client: TestClient, alice
     assert len(refused) == 6
     assert all(status == 422 and code in ("insufficient_funds", "daily_limit_exceeded") for status, code in refused)
     assert balances(client, alice)[source][0] == before - Decimal("6.00")
+
+
+def _scans_without_a_key(plan: str) -> list[str]:
+    """The plan's table reads that are not index probes: sequential scans, and index scans or bitmap
+    index scans with no index condition (which read the whole index)."""
+    nodes = [node.strip() for node in plan.replace("->", "\x00").split("\x00")]
+    bad = [node.splitlines()[0] for node in nodes if node.startswith("Seq Scan")]
+    bad += [node.splitlines()[0] for node in nodes
+            if node.startswith(("Index Scan", "Index Only Scan", "Bitmap Index Scan")) and "Index Cond:" not in node]
+    return bad
+
+
+def test_the_transfer_path_reads_tables_only_by_key(client: TestClient, alice, database_url: str) -> None:
+    """Planned as the hot path's pool plans (api/db_async.py: generic plans, no scans), the batched read
+    and every statement inside transfers_record_batch() reach their tables by key only, so their cost
+    does not grow with the tables, whatever their size when the plans were made."""
+    accounts = accounts_by_type(client, alice)
+    plans: list[str] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for name, value in HOT_PATH_SETTINGS.items():
+            conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        conn.execute("LOAD 'auto_explain'")
+        for setting in ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
+                        "client_min_messages = log"):
+            conn.execute(f"SET {setting}")
+        conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+        for _ in range(6):  # past psycopg's prepare threshold: the plan a pooled connection keeps
+            items = [{**_item(accounts, 1), "idx": 0}, {**_item(accounts, 2), "idx": 1}]
+            conn.execute(READ_SQL, ([0, 1], [ALICE] * 2, [accounts["checking"]["id"]] * 2,
+                                    [accounts["savings"]["id"]] * 2, [None, None], [i["key"] for i in items]),
+                         prepare=True)
+            assert [row[1] for row in conn.execute(WRITE_SQL, (json.dumps(items),), prepare=True)] == ["ok", "ok"]
+    explained = [plan for plan in plans if "Query Text:" in plan]
+    assert any("ledger_accounts" in plan and "FOR UPDATE" in plan for plan in explained), "nested plans seen"
+    assert [bad for plan in explained for bad in _scans_without_a_key(plan)] == []

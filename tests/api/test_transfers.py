@@ -234,6 +234,44 @@ def test_transfers_fail_closed_when_redis_is_down(seeded_database_url: str, alic
         get_settings.cache_clear()
 
 
+def test_money_rate_limit_refuses_with_retry_after_and_holds_nothing(seeded_database_url: str, alice, pg,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit counted in the admission pipeline is the library's own count: 429 past it, nothing
+    written, the refused request's key not held, and `limits` itself sees the window as full."""
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    from api.config import get_settings
+    from api.main import create_app
+
+    rule, customer = parse("3/minute"), str(stable_id("user", "alice"))
+    library = MovingWindowRateLimiter(storage_from_string(TEST_REDIS_URL))
+    library.clear(rule, "bankbot", "transfers", customer)
+    monkeypatch.setenv("DATABASE_URL", seeded_database_url)
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("MONEY_RATE_LIMIT", "3/minute")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as limited:
+            body = _body(limited, alice, amount="1.00")
+            for _ in range(3):
+                made = limited.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())},
+                                    json=body)
+                assert made.status_code == 201, made.text
+            assert library.get_window_stats(rule, "bankbot", "transfers", customer).remaining == 0
+            before = (_count_transfers(pg), _count_entries(pg), balances(limited, alice))
+            key = str(uuid.uuid4())
+            refused = limited.post("/v1/transfers", headers={**alice, "Idempotency-Key": key}, json=body)
+            is_problem(refused, 429, "rate_limited")
+            assert 1 <= int(refused.headers["retry-after"]) <= 60
+            assert (_count_transfers(pg), _count_entries(pg), balances(limited, alice)) == before
+            assert not redis_for(TEST_REDIS_URL).exists(idempotency.marker_name(uuid.UUID(customer), key))
+    finally:
+        library.clear(rule, "bankbot", "transfers", customer)
+        get_settings.cache_clear()
+
+
 def test_a_duplicate_that_misses_the_first_record_still_gets_the_first_response(
         client: TestClient, alice, pg, monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis lost the marker and the read ran before the first request committed: the ledger refuses
