@@ -5,7 +5,7 @@ in during a cache outage); money movement fails closed (503), because a limit th
 counting is no limit on the riskiest endpoint.
 
 The money limit is counted by `queue_hit` on a Redis pipeline the transfer sends anyway (with its
-in-flight marker, api/transfers/gate.py), using the library's own moving-window script and key scheme:
+in-flight marker, api/transfers/admission.py), using the library's own moving-window script and key scheme:
 the same count as `MovingWindowRateLimiter.hit`, without a round trip of its own.
 """
 
