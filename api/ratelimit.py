@@ -35,6 +35,11 @@ log = structlog.get_logger(__name__)
 NAMESPACE = "bankbot"  # the first identifier of every limit's key
 
 
+@lru_cache(maxsize=16)
+def _parsed(rule: str) -> RateLimitItem:
+    return parse(rule)
+
+
 @lru_cache(maxsize=4)
 def _limiter(redis_url: str) -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage_from_string(redis_url, socket_timeout=2, socket_connect_timeout=2))
@@ -42,7 +47,7 @@ def _limiter(redis_url: str) -> MovingWindowRateLimiter:
 
 def hit(redis_url: str, rule: str, scope: str, key: str, *, fail_open: bool) -> None:
     """Count one request for `key` in `scope`; raise 429 with Retry-After when over `rule`."""
-    item = parse(rule)
+    item = _parsed(rule)
     limiter = _limiter(redis_url)
     try:
         allowed = limiter.hit(item, NAMESPACE, scope, key)
@@ -63,11 +68,6 @@ async def _open_async_limiter() -> AsyncMovingWindowRateLimiter:
 
 
 _async_limiter: PerLoop[AsyncMovingWindowRateLimiter] = PerLoop(_open_async_limiter)
-
-
-@lru_cache(maxsize=16)
-def _parsed(rule: str) -> RateLimitItem:
-    return parse(rule)
 
 
 # The script MovingWindowRateLimiter.hit runs (RedisStorage.acquire_entry), from the installed library.
