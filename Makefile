@@ -40,7 +40,7 @@ seed: migrate ## load the demo data (idempotent)
 	$(PY) -m data.seed
 
 train: venvs ## train the Rasa model when its inputs changed
-	scripts/train.sh
+	$(PY) -m scripts.train
 
 up: venvs ## set up what is missing and start core, action server and Rasa
 	scripts/up.sh

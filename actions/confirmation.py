@@ -1,4 +1,6 @@
-"""One place answers "yes" and "no": to the pending transfer, the pending freeze question, or nothing."""
+"""One place answers "yes" and "no" outside a form: to the pending freeze question, or nothing.
+
+A transfer's yes and no are answered inside transfer_form (actions/transfers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fraud import ActionOpenFraudCase
-from actions.transfers import ActionCancelTransfer, ActionExecuteTransfer
 
 
 class ActionHandleConfirmation(Action):
@@ -17,10 +18,6 @@ class ActionHandleConfirmation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
-        if tracker.get_slot("transfer_awaiting_confirmation"):
-            action = ActionExecuteTransfer() if said_yes else ActionCancelTransfer()
-            return await action.run(dispatcher, tracker, domain)
         if tracker.get_slot("fraud_awaiting_freeze"):
             return await ActionOpenFraudCase().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text="There's nothing waiting for your confirmation. What can I do for you?")

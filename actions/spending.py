@@ -1,24 +1,46 @@
-"""spending_query: the exact total from /v1/insights/spending, the period said back in words."""
+"""spending_query: the exact total from /v1/insights/spending, said with the filter and the period it used.
+
+Meaning is never guessed: a merchant is taken only when its name (or a known alias) is in the message
+and it is meant as the merchant; a close spelling ("starbuks") or a name that is also a word ("boots")
+is asked back with buttons. Follow-ups ("and in October?", "what about groceries?", "and the one
+before that?") keep the other filters of the conversation's last spending question (slot
+`spending_context`); a full new question starts afresh.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, text_of
 from actions.formatting import money
-from actions.understanding.categories import find_category, find_merchant
-from actions.understanding.periods import Period, resolve_period
+from actions.understanding.categories import find_category, find_merchant, merchant_is_certain
+from actions.understanding.periods import (
+    Period,
+    asks_for_period_before,
+    find_period_phrase,
+    local_today,
+    period_before,
+    resolve_period,
+)
 
 COMMON_CATEGORIES = ("coffee", "groceries", "restaurants", "transport", "subscriptions", "shopping")
 COMMON_PERIODS = ("this month", "last month", "this year")
 MERCHANT_LOOKBACK_DAYS = 400
 BREAKDOWN_ROWS = 3
+# A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
+_FOLLOW_UP = re.compile(r"\s*(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|ok(?:ay)?\s+and|"
+                        r"and\s+what\s+about|what\s+if|for)\b", re.I)
+_FULL_QUESTION = re.compile(r"\b(?:spen[dt]|spending|cost|paid|pay)\b", re.I)
+FOLLOW_UP_MAX_WORDS = 8
 
 
 async def customer_merchants(client: CoreClient) -> list[str]:
@@ -36,27 +58,70 @@ class Filters:
     merchant: str | None
     category: str | None
     period: Period | None
+    merchant_guess: str | None = None  # a merchant the words may mean: confirm before answering
+
+
+def is_follow_up(text: str) -> bool:
+    """A short message that leans on the previous question ("and in October?") rather than a new one."""
+    words = text.split()
+    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
+        return False
+    return bool(_FOLLOW_UP.match(text)) or (len(words) <= 3 and not _FULL_QUESTION.search(text))
+
+
+def context_of(tracker: Tracker) -> dict[str, Any] | None:
+    raw = tracker.get_slot("spending_context")
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def context_slot(f: Filters) -> SlotSet:
+    assert f.period is not None, "only an answered question becomes the context"
+    return SlotSet("spending_context", json.dumps({
+        "merchant": f.merchant, "category": f.category, "start": f.period.start.isoformat(),
+        "end": f.period.end.isoformat(), "label": f.period.label}))
 
 
 async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
-    """Entities from buttons win; otherwise the text, matched against the customer's own merchants."""
+    """Entities from buttons win; then the text, matched against the customer's own merchants; then the
+    previous question's filters when this message is a follow-up."""
     text = text_of(tracker)
     tz = (await client.me()).get("timezone") or "UTC"
-    merchant = entity(tracker, "merchant") or find_merchant(text, await customer_merchants(client))
+    merchants = await customer_merchants(client)
+    merchant, guess = entity(tracker, "merchant"), None
     category = entity(tracker, "category") or find_category(text)
+    if merchant is None:
+        exact = find_merchant(text, merchants, fuzzy=False)
+        if exact and merchant_is_certain(text, exact):
+            merchant = exact
+        elif exact:
+            guess = exact
+        elif category is None:
+            guess = find_merchant(text, merchants)
     if merchant and category and category in merchant.lower() and merchant.lower() not in text.lower() \
             and not entity(tracker, "merchant"):
         merchant = None  # "transport" alone is the category, not "Transport for London"
     if merchant:
         category = None
-    period = resolve_period(entity(tracker, "period") or text, datetime.now(timezone.utc), tz)
-    return Filters(tz, merchant, category, period)
+    now = datetime.now(timezone.utc)
+    period = resolve_period(entity(tracker, "period") or text, now, tz)
+    previous = context_of(tracker)
+    if previous and not entity(tracker, "period") and is_follow_up(text):
+        earlier = Period(date.fromisoformat(previous["start"]), date.fromisoformat(previous["end"]),
+                         previous["label"])
+        if period is None:
+            period = period_before(earlier, local_today(now, tz)) if asks_for_period_before(text) else earlier
+        if merchant is None and category is None and guess is None:
+            merchant, category = previous.get("merchant"), previous.get("category")
+    return Filters(tz, merchant, category, period, guess)
 
 
 def _subject(category: str | None, merchant: str | None) -> str:
     if merchant:
         return f" at {merchant}"
-    return f" on {category}" if category else ""
+    return f" on {category}" if category else " in total"
 
 
 class ActionAnswerSpending(Action):
@@ -69,18 +134,29 @@ class ActionAnswerSpending(Action):
         try:
             f = await filters_from(tracker, client)
             merchant, category, period = f.merchant, f.category, f.period
+            phrase = entity(tracker, "period") or find_period_phrase(text_of(tracker))
+            period_entity = {"period": phrase} if phrase else {} if period is None else \
+                {"period": f"from {period.start.isoformat()} to {period.end.isoformat()}"}
+            if f.merchant_guess:
+                dispatcher.utter_message(
+                    response="utter_spending_which_merchant", merchant=f.merchant_guess,
+                    buttons=[button(f"Yes, at {f.merchant_guess}", "spending_query", merchant=f.merchant_guess,
+                                    **period_entity),
+                             *([button(f"No, on {category}", "spending_query", category=category, **period_entity)]
+                               if category else []),
+                             *[button(c.capitalize(), "spending_query", category=c, **period_entity)
+                               for c in COMMON_CATEGORIES if c != category][:3]])
+                return []
             if period is None and category is None and merchant is None:
-                dispatcher.utter_message(text="What would you like to know? Pick a category, or ask e.g. "
-                                              "\"how much did I spend at Starbucks last month\".",
+                dispatcher.utter_message(response="utter_spending_what",
                                          buttons=[button(c.capitalize(), "spending_query", category=c,
                                                          period="this month") for c in COMMON_CATEGORIES])
                 return []
             if period is None:
-                dispatcher.utter_message(text=f"For which period should I add up your spending"
-                                              f"{_subject(category, merchant)}?",
-                                         buttons=[button(p.capitalize(), "spending_query", period=p,
-                                                         **({"merchant": merchant} if merchant else
-                                                            {"category": category} if category else {}))
+                subject = {"merchant": merchant} if merchant else {"category": category} if category else {}
+                dispatcher.utter_message(response="utter_spending_which_period",
+                                         subject=_subject(category, merchant).strip(),
+                                         buttons=[button(p.capitalize(), "spending_query", period=p, **subject)
                                                   for p in COMMON_PERIODS])
                 return []
             group_by = "category" if not (category or merchant) else ("merchant" if category else None)
@@ -92,15 +168,16 @@ class ActionAnswerSpending(Action):
             dispatcher.utter_message(text=f"Sorry, I couldn't work that out ({error.title or error.code}).")
             return []
         dispatcher.utter_message(text=spending_sentence(result, category, merchant, period.label))
-        return []
+        return [context_slot(f)]
 
 
 def spending_sentence(result: dict[str, Any], category: str | None, merchant: str | None, label: str) -> str:
     total, currency, count = result["total"], result["currency"], int(result.get("count", 0))
+    subject = _subject(category, merchant)
     if count == 0:
-        return f"You didn't spend anything{_subject(category, merchant)} {label}."
+        return f"You didn't spend anything{'' if subject == ' in total' else subject} {label}."
     payments = "payment" if count == 1 else "payments"
-    lines = [f"You spent {money(total, currency)}{_subject(category, merchant)} {label} ({count} {payments})."]
+    lines = [f"You spent {money(total, currency)}{subject} {label} ({count} {payments})."]
     groups = [g for g in result.get("groups", []) if g.get("key")]
     if len(groups) > 1:
         top = sorted(groups, key=lambda g: -Decimal(g["total"]))[:BREAKDOWN_ROWS]

@@ -1,28 +1,42 @@
-"""transfer_money: a form collects amount, recipient and source; a summary and an explicit yes follow.
+"""transfer_money: a form that keeps one transfer draft, says it back, and sends exactly what was confirmed.
 
-The Idempotency-Key is the conversation id plus the form run's id (a slot set when the form starts),
-so a retried or duplicated execute action sends the same key and the core moves the money once.
+Every customer message while the form is active goes through `validate_transfer_form`, which applies it
+to the draft (actions/understanding/transfer_request.py decides what the words mean): a detail named
+changes the draft and the summary is said again; "no" cancels; a yes to the summary as stated confirms;
+anything else is asked again (twice unclear and the transfer is dropped, nothing sent). A clear request
+for something else (balance, spending, a person...) stops the transfer and is answered.
+
+After the form, `action_finish_transfer` sends the summary that was confirmed (its amount, source and
+recipient were frozen into `transfer_summary` when it was said), never the slots as they may be later.
+The Idempotency-Key is the conversation id plus the summary's run id, so a retried execution sends the
+same key and the core moves the money once.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, intent, text_of
+from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, intent, text_of
 from actions.formatting import money
 from actions.understanding.amounts import format_for_api, parse_amount
-from actions.understanding.categories import find_account, find_recipient
+from actions.understanding.transfer_request import TransferDraft, Turn, apply_turn
 
-# Rasa keeps only the form's required slots from a validation action, so each slot carries all it
-# needs: the amount with its currency ("25 EUR"), the recipient as "account:<id>" or "payee:<id>".
-FORM_SLOTS = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_run_id",
-              "transfer_awaiting_confirmation", "transfer_candidates")
+FORM_SLOTS = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_confirmation",
+              "transfer_summary", "transfer_run_id", "transfer_cancelled", "transfer_unclear", "transfer_candidates")
+ASKED_IN_ORDER = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_confirmation")
+# A clear request for something else while a transfer is being prepared: stop the transfer, answer it.
+SWITCH_TO = {"check_balance": "action_check_balance", "spending_query": "action_answer_spending",
+             "search_transactions": "action_search_transactions", "freeze_card": "action_freeze_card",
+             "unfreeze_card": "action_unfreeze_card", "request_human": "action_request_human",
+             "lost_or_stolen_card": "action_report_fraud", "compromised_card": "action_report_fraud"}
+SWITCH_CONFIDENCE = 0.8
 
 ADVICE = {
     "insufficient_funds": "There isn't enough money in that account. You could move money from savings first.",
@@ -40,80 +54,68 @@ def reset_slots() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
-async def _accounts_and_payees(client: CoreClient) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return await client.accounts(), await client.payees()
+def draft_of(tracker: Tracker) -> TransferDraft:
+    return TransferDraft(amount=tracker.get_slot("transfer_amount"),
+                         recipient=tracker.get_slot("transfer_recipient_id"),
+                         source=tracker.get_slot("transfer_source_id"),
+                         stated=(json.loads(tracker.get_slot("transfer_summary") or "{}") or {}).get("key"),
+                         confirmed=tracker.get_slot("transfer_confirmation") == "yes",
+                         cancelled=bool(tracker.get_slot("transfer_cancelled")),
+                         unclear_turns=int(tracker.get_slot("transfer_unclear") or 0),
+                         candidates=tuple(tracker.get_slot("transfer_candidates") or ()))
+
+
+def draft_slots(draft: TransferDraft) -> list[dict[str, Any]]:
+    return [SlotSet("transfer_amount", draft.amount), SlotSet("transfer_recipient_id", draft.recipient),
+            SlotSet("transfer_source_id", draft.source),
+            SlotSet("transfer_confirmation", "yes" if draft.confirmed else None),
+            SlotSet("transfer_cancelled", draft.cancelled or None),
+            SlotSet("transfer_unclear", float(draft.unclear_turns)),
+            SlotSet("transfer_candidates", list(draft.candidates) or None)]
+
+
+def next_question(draft: TransferDraft) -> str | None:
+    """The slot to ask for next; None when the form is over (confirmed or cancelled)."""
+    if draft.cancelled or draft.confirmed:
+        return None
+    filled = {"transfer_amount": draft.amount, "transfer_recipient_id": draft.recipient,
+              "transfer_source_id": draft.source}
+    return next((slot for slot in ASKED_IN_ORDER if not filled.get(slot)), None)
+
+
+def latest_turn(tracker: Tracker) -> Turn:
+    entities = {str(e.get("entity")): str(e.get("value")) for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") and e.get("value") is not None}
+    return Turn(text=text_of(tracker), intent=intent(tracker), entities=entities,
+                asking=tracker.get_slot("requested_slot") if tracker.active_loop_name == "transfer_form" else None)
 
 
 class ValidateTransferForm(FormValidationAction):
+    """Applies each message to the draft and names the next question; never leaves the form without a step."""
+
     def name(self) -> str:
         return "validate_transfer_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
-        return ["transfer_amount", "transfer_recipient_id", "transfer_source_id"]
-
-    async def extract_transfer_amount(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_slot("transfer_amount"):
-            return {}
-        parsed = parse_amount(entity(tracker, "amount") or text_of(tracker))
-        if parsed is None:
-            return {}
-        return {"transfer_amount": f"{parsed.amount} {parsed.currency or ''}".strip()}
-
-    async def extract_transfer_recipient_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                            domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_slot("transfer_recipient_id"):
-            return {}
-        chosen = entity(tracker, "recipient_id")
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
         client = CoreClient(tracker.sender_id)
         try:
-            accounts, payees = await _accounts_and_payees(client)
+            accounts, payees = await client.accounts(), await client.payees()
         except (CoreUnavailable, CoreError):
-            return {}
-        if chosen:
-            known = {f"account:{a['id']}" for a in accounts} | {f"payee:{p['id']}" for p in payees}
-            return {"transfer_recipient_id": chosen} if chosen in known else {}
-        text = text_of(tracker)
-        kind = find_account(text) if tracker.get_slot("requested_slot") == "transfer_recipient_id" or \
-            " to " in f" {text.lower()} " else None
-        own = [a for a in accounts if kind and a["type"] == kind]
-        if len(own) == 1:
-            return {"transfer_recipient_id": f"account:{own[0]['id']}"}
-        names = find_recipient(entity(tracker, "recipient") or text, [p["name"] for p in payees])
-        matches = [p for p in payees if p["name"] in names]
-        if len(matches) == 1:
-            return {"transfer_recipient_id": f"payee:{matches[0]['id']}"}
-        if len(matches) > 1:
-            return {"transfer_candidates": [p["id"] for p in matches]}
-        return {}
-
-    async def extract_transfer_source_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_slot("transfer_source_id"):
-            return {}
-        chosen = entity(tracker, "source_id")
-        try:
-            accounts = await CoreClient(tracker.sender_id).accounts()
-        except (CoreUnavailable, CoreError):
-            return {}
-        if chosen and any(a["id"] == chosen for a in accounts):
-            return {"transfer_source_id": chosen}
-        recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
-        text = text_of(tracker).lower()
-        kind = find_account(text.split(" to ")[0]) if " from " in f" {text} " else None
-        sources = [a for a in accounts if a["id"] != recipient and (kind is None or a["type"] == kind)]
-        if len(sources) == 1 and (kind is not None or recipient is not None):
-            return {"transfer_source_id": sources[0]["id"]}
-        return {}
-
-    async def validate_transfer_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: DomainDict) -> dict[str, Any]:
-        parsed = parse_amount(str(value))
-        if parsed is None or parsed.amount <= 0:
-            dispatcher.utter_message(text="The amount needs to be more than zero.")
-            return {"transfer_amount": None}
-        return {"transfer_amount": str(value)}
+            core_down(dispatcher)
+            return [*reset_slots(), SlotSet("transfer_cancelled", True), SlotSet("requested_slot", None)]
+        turn = latest_turn(tracker)
+        switch = SWITCH_TO.get(turn.intent)
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+        if turn.asking and switch and confidence >= SWITCH_CONFIDENCE:
+            dispatcher.utter_message(response="utter_transfer_set_aside")
+            return [*reset_slots(), SlotSet("requested_slot", None), FollowupAction(switch)]
+        before = draft_of(tracker)
+        draft = apply_turn(before, turn, accounts, payees)
+        if turn.asking and draft.unclear_turns > before.unclear_turns and not draft.cancelled:
+            dispatcher.utter_message(response="utter_out_of_scope_in_transfer" if turn.intent == "out_of_scope"
+                                     else "utter_transfer_unclear")
+        return [*draft_slots(draft), SlotSet("requested_slot", next_question(draft))]
 
 
 class ActionAskTransferAmount(Action):
@@ -122,7 +124,7 @@ class ActionAskTransferAmount(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="How much would you like to send?")
+        dispatcher.utter_message(response="utter_ask_transfer_amount")
         return []
 
 
@@ -134,22 +136,21 @@ class ActionAskTransferRecipientId(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         client = CoreClient(tracker.sender_id)
         try:
-            accounts, payees = await _accounts_and_payees(client)
+            accounts, payees = await client.accounts(), await client.payees()
         except CoreUnavailable:
             return core_down(dispatcher)
         candidates = tracker.get_slot("transfer_candidates") or []
         if candidates:
             options = [p for p in payees if p["id"] in candidates]
-            dispatcher.utter_message(text="I found several payees with that name. Which one?",
+            dispatcher.utter_message(response="utter_ask_which_payee",
                                      buttons=[button(f"{p['name']} (…{p.get('iban_last4') or ''})", "transfer_money",
                                                      recipient_id=f"payee:{p['id']}") for p in options])
-            return [SlotSet("transfer_candidates", None)]
-        spoken = entity(tracker, "recipient")
-        intro = f"I can't find \"{spoken}\" among your saved payees. " if spoken else ""
+            return []
+        source = tracker.get_slot("transfer_source_id")
         dispatcher.utter_message(
-            text=intro + "Who should receive it? Pick one of your accounts or saved payees "
-                         "(new payees are added in the app).",
-            buttons=[button(a["name"], "transfer_money", recipient_id=f"account:{a['id']}") for a in accounts] +
+            response="utter_ask_transfer_recipient_id",
+            buttons=[button(a["name"], "transfer_money", recipient_id=f"account:{a['id']}") for a in accounts
+                     if a["id"] != source] +
                     [button(p["name"], "transfer_money", recipient_id=f"payee:{p['id']}") for p in payees])
         return []
 
@@ -165,41 +166,44 @@ class ActionAskTransferSourceId(Action):
         except CoreUnavailable:
             return core_down(dispatcher)
         recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
-        dispatcher.utter_message(text="Which account should it come from?", buttons=[
+        dispatcher.utter_message(response="utter_ask_transfer_source_id", buttons=[
             button(f"{a['name']} ({money(a['available'], a['currency'])} available)", "transfer_money",
                    source_id=a["id"]) for a in accounts if a["id"] != recipient])
         return []
 
 
-class ActionConfirmTransfer(Action):
-    """After the form: say exactly what will happen and wait for an explicit yes."""
+class ActionAskTransferConfirmation(Action):
+    """The summary: exactly what will happen, frozen into `transfer_summary` so a yes confirms only this."""
 
     def name(self) -> str:
-        return "action_confirm_transfer"
+        return "action_ask_transfer_confirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         client = CoreClient(tracker.sender_id)
         try:
-            accounts, payees = await _accounts_and_payees(client)
+            accounts, payees = await client.accounts(), await client.payees()
         except CoreUnavailable:
-            return [*core_down(dispatcher), *reset_slots()]
-        source = next((a for a in accounts if a["id"] == tracker.get_slot("transfer_source_id")), None)
-        recipient = recipient_name(tracker.get_slot("transfer_recipient_id"), accounts, payees)
-        parsed = parse_amount(tracker.get_slot("transfer_amount") or "")
+            return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
+        draft = draft_of(tracker)
+        source = next((a for a in accounts if a["id"] == draft.source), None)
+        recipient = recipient_name(draft.recipient, accounts, payees)
+        parsed = parse_amount(draft.amount or "")
         if source is None or recipient is None or parsed is None:
-            dispatcher.utter_message(text="I couldn't find those details any more, so I've stopped here.")
-            return reset_slots()
+            dispatcher.utter_message(response="utter_transfer_details_gone")
+            return [*reset_slots(), SlotSet("requested_slot", None)]
         currency = parsed.currency or source["currency"]
-        when = "now" if tracker.get_slot("transfer_recipient_id").startswith("account:") else \
-            "by bank transfer (usually arrives the same or next business day)"
-        dispatcher.utter_message(
-            text=f"Please confirm: send {money(str(parsed.amount), currency)} from {source['name']} to {recipient}, "
-                 f"{when}. Shall I go ahead?",
-            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No, cancel", "payload": "/deny"}])
-        # One run id per confirmed summary: retries of the execute action reuse it, so one key, one transfer.
-        return [SlotSet("transfer_awaiting_confirmation", True),
-                SlotSet("transfer_amount", f"{parsed.amount} {currency}"),
+        amount = f"{parsed.amount} {currency}"
+        instant = (draft.recipient or "").startswith("account:")
+        dispatcher.utter_message(response="utter_transfer_summary", amount=money(str(parsed.amount), currency),
+                                 source=source["name"], recipient=recipient,
+                                 when="now" if instant else "by bank transfer (usually arrives the same or next "
+                                                            "business day)")
+        stated = TransferDraft(amount=amount, recipient=draft.recipient, source=draft.source)
+        summary = {"key": stated.summary_key(), "amount": format_for_api(parsed, currency), "currency": currency,
+                   "from_account_id": source["id"], "recipient": draft.recipient}
+        # One run id per summary said: retries of the execution reuse it, so one key, one transfer.
+        return [SlotSet("transfer_amount", amount), SlotSet("transfer_summary", json.dumps(summary)),
                 SlotSet("transfer_run_id", uuid.uuid4().hex)]
 
 
@@ -209,55 +213,51 @@ def recipient_name(recipient: str | None, accounts: list[dict[str, Any]], payees
     return next((x["name"] for x in pool if x["id"] == ident), None)
 
 
-class ActionExecuteTransfer(Action):
+class ActionFinishTransfer(Action):
+    """After the form: send the confirmed summary, or say that nothing was sent."""
+
     def name(self) -> str:
-        return "action_execute_transfer"
+        return "action_finish_transfer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        if not tracker.get_slot("transfer_awaiting_confirmation") or intent(tracker) != "affirm":
-            dispatcher.utter_message(text="There's no transfer waiting for your confirmation.")
-            return []
-        parsed = parse_amount(tracker.get_slot("transfer_amount") or "")
-        kind, _, recipient_id = (tracker.get_slot("transfer_recipient_id") or "").partition(":")
-        assert parsed is not None and parsed.currency and kind in ("account", "payee"), "confirmed slots are complete"
-        body: dict[str, Any] = {"from_account_id": tracker.get_slot("transfer_source_id"),
-                                "amount": format_for_api(parsed, parsed.currency), "currency": parsed.currency,
-                                "reference": "Sent with the assistant",
-                                ("to_account_id" if kind == "account" else "payee_id"): recipient_id}
-        key = f"chat:{tracker.sender_id}:{tracker.get_slot('transfer_run_id')}"
-        client = CoreClient(tracker.sender_id)
-        try:
-            result = await client.create_transfer(body, key)
-        except CoreUnavailable:
-            dispatcher.utter_message(text="I couldn't reach the bank's systems, so I can't tell whether the transfer "
-                                          "went through. Say \"yes\" again to retry safely: it will never be sent "
-                                          "twice.")
-            return []
-        except CoreError as error:
-            advice = ADVICE.get(error.code, error.title or "The bank refused the transfer.")
-            dispatcher.utter_message(text=f"The transfer didn't go through. {advice}")
+        draft = draft_of(tracker)
+        summary = json.loads(tracker.get_slot("transfer_summary") or "{}") or {}
+        if not draft.confirmed or not summary or summary.get("key") != draft.stated:
+            if draft.cancelled:
+                dispatcher.utter_message(response="utter_transfer_cancelled")
             return reset_slots()
-        amount = money(result["amount"], result["currency"])
-        to = (result.get("counterparty") or {}).get("name")
-        if to is None:
-            try:
-                to = recipient_name(f"account:{result['to_account_id']}", await client.accounts(), []) or "you"
-            except (CoreUnavailable, CoreError):
-                to = "your account"
-        if result["status"] == "completed":
-            dispatcher.utter_message(text=f"Done: {amount} sent to {to}.")
-        else:
-            dispatcher.utter_message(text=f"Your transfer of {amount} to {to} is on its way (status: "
-                                          f"{result['status']}). Ask \"where is my transfer?\" to follow it.")
+        return await execute(dispatcher, tracker, summary)
+
+
+async def execute(dispatcher: CollectingDispatcher, tracker: Tracker, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """POST the confirmed summary to the core, once per summary (its run id is in the key)."""
+    kind, _, recipient_id = str(summary["recipient"]).partition(":")
+    assert kind in ("account", "payee"), "a confirmed summary names an account or a payee"
+    body: dict[str, Any] = {"from_account_id": summary["from_account_id"], "amount": summary["amount"],
+                            "currency": summary["currency"], "reference": "Sent with the assistant",
+                            ("to_account_id" if kind == "account" else "payee_id"): recipient_id}
+    key = f"chat:{tracker.sender_id}:{tracker.get_slot('transfer_run_id')}"
+    client = CoreClient(tracker.sender_id)
+    try:
+        result = await client.create_transfer(body, key)
+    except CoreUnavailable:
+        dispatcher.utter_message(response="utter_transfer_outcome_unknown")
         return reset_slots()
-
-
-class ActionCancelTransfer(Action):
-    def name(self) -> str:
-        return "action_cancel_transfer"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="OK, I've cancelled it. Nothing was sent.")
+    except CoreError as error:
+        advice = ADVICE.get(error.code, error.title or "The bank refused the transfer.")
+        dispatcher.utter_message(response="utter_transfer_refused", advice=advice)
         return reset_slots()
+    amount = money(result["amount"], result["currency"])
+    to = (result.get("counterparty") or {}).get("name")
+    if to is None:
+        try:
+            to = recipient_name(f"account:{result['to_account_id']}", await client.accounts(), []) or "you"
+        except (CoreUnavailable, CoreError):
+            to = "your account"
+    if result["status"] == "completed":
+        dispatcher.utter_message(response="utter_transfer_done", amount=amount, recipient=to)
+    else:
+        dispatcher.utter_message(response="utter_transfer_on_its_way", amount=amount, recipient=to,
+                                 status=result["status"])
+    return reset_slots()

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 
 __all__ = ["CATEGORIES", "CATEGORY_SYNONYMS", "find_account", "find_accounts", "find_card_last4", "find_category",
-           "find_merchant", "find_recipient"]
+           "find_merchant", "find_recipient", "merchant_is_certain"]
 
 CATEGORIES: tuple[str, ...] = ("coffee", "groceries", "restaurants", "transport", "rent", "subscriptions",
                                "shopping", "utilities", "entertainment", "travel", "health", "cash", "fees",
@@ -138,7 +138,8 @@ MERCHANT_ALIASES: dict[str, str] = {
 # Everyday words that must never fuzzy-match a merchant ("spent" is not "Spar", "card" not "Cardo").
 _COMMON_TEXT = """
 a about above account accounts after again all am amount an and any are as at back bank be been before being
-bill bills both bought but buy by can card cards cash charge charged charges check cheque coffee could day days
+bill bills both bought but buy by can card cards cash charge charged charges check cheque coffee cost costs costing
+could day days
 did do does doing done each euro euros every expense expenses few food for from get give go going got had has
 have how i if in into is it its just last less like look lot made make many me money month months more most
 much my need new no not now of off on once one only or other our out over paid pay payment payments per place
@@ -158,13 +159,14 @@ def _merchant_forms(name: str) -> tuple[str, list[str], str]:
     return norm, words, initials
 
 
-def find_merchant(text: str, merchants: list[str]) -> str | None:
+def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str | None:
     """The caller's merchant (exact spelling from `merchants`) the text refers to, or None.
 
     In order: the merchant's full name in the text; an alias ("tfl", "pret", "maccies"); its first
     distinctive word ("tesco" for "Tesco Express"); its initials ("tfl" for "Transport for London");
-    then a difflib match of a text word or two against names and first words (ratio >= 0.85, words of
-    at least 4 letters that are not common English words), so "starbuck" finds "Starbucks".
+    then, unless `fuzzy` is False, a difflib match of a text word or two against names and first words
+    (ratio >= 0.85, words of at least 4 letters that are not common English words), so "starbuck" finds
+    "Starbucks": a guess, which the bot confirms before it answers with a figure.
     """
     if not text or not merchants:
         return None
@@ -194,6 +196,8 @@ def find_merchant(text: str, merchants: list[str]) -> str | None:
         if len(initials) >= 3 and initials in tokens:
             return merchant
 
+    if not fuzzy:
+        return None
     # 5. fuzzy, on candidate words of at least 4 letters that are not everyday words
     grams = [t for t in tokens if len(t) >= 4 and t not in _COMMON_WORDS]
     grams += [f"{a} {b}" for a, b in pairwise(tokens)
@@ -209,6 +213,25 @@ def find_merchant(text: str, merchants: list[str]) -> str | None:
                 if ratio >= 0.85 and (best is None or ratio > best[0]):
                     best = (ratio, merchant)
     return best[1] if best else None
+
+
+# Merchant names that are also everyday words: "spent on shell suits", "apples", "new boots".
+_WORDLIKE_MERCHANTS = {"shell", "apple", "boots", "next", "target", "gap", "three", "orange", "subway", "amazon",
+                       "uber", "zara", "spar", "costa", "monzo", "post", "oasis", "jet", "argos", "currys"}
+_AT_MERCHANT = re.compile(r"\b(?:at|from|with|in|to|@)\s+(?:the\s+)?$", re.I)
+
+
+def merchant_is_certain(text: str, merchant: str) -> bool:
+    """Whether an exactly matched merchant is meant as the merchant: a one-word name that is also an
+    ordinary word counts only when written with a capital or after "at"/"from"/"with" ("at shell")."""
+    name = _norm(merchant).strip()
+    if " " in name or name not in _WORDLIKE_MERCHANTS:
+        return True
+    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+        capitalised = m.group()[:1].isupper() and text[:m.start()].strip()
+        if capitalised or _AT_MERCHANT.search(text[max(0, m.start() - 12):m.start()]):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------

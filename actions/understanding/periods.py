@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from actions.understanding._numbers import NUMBER_WORDS_RE, to_int
 
-__all__ = ["Period", "find_period_phrase", "local_today", "resolve_period"]
+__all__ = ["Period", "asks_for_period_before", "find_period_phrase", "local_today", "period_before", "resolve_period"]
 
 MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")
@@ -692,3 +692,34 @@ def find_period_phrase(text: str) -> str | None:
         if isinstance(matcher.resolve(m, reference), Period):
             return m.group().strip()
     return None
+
+
+_BEFORE_THAT = re.compile(r"\b(?:before\s+(?:that|it|this)|(?:the\s+)?(?:one|month|week|year|day)\s+before|"
+                          r"previous\s+(?:one|month|week|year)|prior\s+(?:one|month|week|year))\b", re.I)
+
+
+def asks_for_period_before(text: str) -> bool:
+    """ "and the one before that?", "the month before", "the previous one": the period before the last one."""
+    return bool(text) and _BEFORE_THAT.search(text) is not None
+
+
+def period_before(period: Period, today: date) -> Period:
+    """The period of the same shape just before `period`: the calendar month, ISO week or year before
+    a whole one (or one still running), else the window of as many days that ends the day before."""
+    start, end = period.start, period.end
+    if start == end:
+        span = _Span(start - timedelta(days=1), start - timedelta(days=1), "day")
+    elif start.day == 1 and (start.year, start.month) == (end.year, end.month) \
+            and end in (_month_end(start.year, start.month), today):
+        first = _add_months(start, -1)
+        span = _Span(first, _month_end(first.year, first.month), "month")
+    elif ((start.month, start.day) == (1, 1) and end.year == start.year and (end.month, end.day) == (12, 31)) or \
+            ((start.month, start.day) == (1, 1) and end == today and end.year == start.year and end.month > 1):
+        span = _Span(date(start.year - 1, 1, 1), date(start.year - 1, 12, 31), "year")
+    elif start.weekday() == 0 and (end - start).days <= 6 and _week_start(end) == start:
+        span = _Span(start - timedelta(days=7), start - timedelta(days=1), "week")
+    else:
+        days = (end - start).days + 1
+        return Period(start - timedelta(days=days), start - timedelta(days=1),
+                      f"between {_fmt_range(start - timedelta(days=days), start - timedelta(days=1), ' and ')}")
+    return Period(span.start, span.end, _label(span, today))

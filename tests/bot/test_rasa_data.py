@@ -13,7 +13,7 @@ from api.config import REPO_ROOT
 RASA = REPO_ROOT / ".venv-bot" / "bin" / "rasa"
 OWN_INTENTS = {"check_balance", "spending_query", "search_transactions", "transfer_money", "freeze_card",
                "unfreeze_card", "request_human", "greet", "goodbye", "affirm", "deny", "thank_you",
-               "bot_challenge"}
+               "bot_challenge", "out_of_scope"}
 
 
 def test_rasa_data_validate() -> None:

@@ -1,0 +1,294 @@
+"""Which of the customer's accounts a transfer request takes money from and which it pays into.
+
+`account_roles(text, accounts)` finds every mention of one of the customer's own accounts (by type
+word, "checking", "savings", "current account", by a word of the account's own name, "rainy-day pot",
+"everyday", or by a close misspelling, "savngs") and gives each a role from the sentence's structure,
+never from which account word comes first:
+
+- source: after "from", "out of", "off", "using", "withdraw ... from" ("take 25 out of my savings");
+- destination: after "to", "into", "in", "onto", "towards", "top up", "fund", "add ... to"
+  ("top up my savings", "put 20 in the rainy-day pot", "to savings from checking");
+- an unmarked mention directly followed by a marked destination is the source ("savings to checking").
+
+A mention with no marker keeps role None; the caller asks. Everything here is a single left-to-right
+scan over the tokens (no backtracking regex), so the work is linear in the message's length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from typing import Any, Literal
+
+from actions.understanding.amounts import parse_amount
+from actions.understanding.categories import find_recipient
+
+__all__ = ["AccountMention", "Role", "TransferDraft", "Turn", "account_roles", "apply_turn"]
+
+Role = Literal["source", "destination"]
+
+# Words that name an account type (singular forms; a trailing "s" is tolerated by the fuzzy match).
+_TYPE_WORDS: dict[str, str] = {
+    "checking": "checking", "chequing": "checking", "current": "checking", "everyday": "checking",
+    "main": "checking", "debit": "checking", "daily": "checking",
+    "savings": "savings", "saving": "savings", "rainy": "savings", "rainyday": "savings", "pot": "savings",
+    "nest": "savings", "reserve": "savings", "reserves": "savings", "stash": "savings",
+    "credit": "credit",
+}
+# Only these may be matched by spelling similarity; short or everyday words must match exactly.
+_FUZZY_WORDS = ("checking", "chequing", "savings", "everyday")
+# Words close in spelling to an account word that are something else.
+_NOT_ACCOUNT_WORDS = {"currency", "currencies", "currently", "currents", "checkin", "checkins", "shaving", "savings?"}
+# Account words that name an account only when "account" follows ("my current account", not "current balance").
+_NEEDS_ACCOUNT_WORD = {"main", "daily", "debit", "current"}
+_ACCOUNT_NOUNS = {"account", "acc", "acct", "acount", "accout", "one", "a/c"}
+_FUZZY_RATIO = 0.8
+# Words that may stand between a marker and the account word ("to my rainy day savings account").
+_FILLER = {"my", "the", "our", "your", "a", "an", "me", "it", "that", "this", "them", "over", "back", "across",
+           "account", "acc", "acct", "acount", "accout", "accounts", "day", "fund", "funds", "pot", "jar", "space",
+           "money", "cash",
+           "some", "euro", "euros", "eur", "bucks", "quid", "and", "please", "just", "straight", "all", "of"}
+_NUMBERISH = re.compile(r"[€$£]?\d[\d.,]*(?:k|eur|€)?")
+_SOURCE_MARKERS = {"from", "off", "outta", "using", "via", "withdraw", "debit"}
+_DEST_MARKERS = {"to", "into", "in", "onto", "towards", "toward", "fund", "2", "->", "→", "=>"}
+_TWO_WORD_SOURCE = {("out", "of"), ("away", "from")}
+_TWO_WORD_DEST = {("top", "up"), ("topup", ""), ("pay", "into"), ("add", "to"), ("over", "to")}
+_TOKEN = re.compile(r"->|=>|→|[\w€$£.,'-]+")
+
+
+@dataclass(frozen=True)
+class AccountMention:
+    """One account named in the text: where, which of the customer's accounts, and its role."""
+
+    position: int
+    account_id: str
+    role: Role | None
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.strip(".,'").lower() for t in _TOKEN.findall(text)]
+
+
+def _account_words(account: dict[str, Any]) -> set[str]:
+    """Distinctive words of an account's own name ("Rainy-day savings" -> rainy, rainyday, savings)."""
+    name = str(account.get("name") or "").lower()
+    words = set(re.findall(r"[a-z]+", name)) | {name.replace("-", "").replace(" ", "")}
+    return {w for w in words if len(w) >= 4 and w not in _FILLER and w not in ("account",)}
+
+
+def _type_of_word(word: str) -> str | None:
+    if word in _TYPE_WORDS:
+        return _TYPE_WORDS[word]
+    if len(word) >= 5 and word not in _NOT_ACCOUNT_WORDS:
+        for target in _FUZZY_WORDS:
+            if SequenceMatcher(None, word, target).ratio() >= _FUZZY_RATIO:
+                return _TYPE_WORDS[target]
+    return None
+
+
+def _mentions(tokens: list[str], accounts: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    """(first token, last token, account id) for each account named; adjacent words of one name merge."""
+    by_type: dict[str, list[str]] = {}
+    for a in accounts:
+        by_type.setdefault(str(a.get("type")), []).append(str(a["id"]))
+    own_words = {w: str(a["id"]) for a in accounts for w in _account_words(a)}
+    found: list[tuple[int, int, str]] = []
+    for i, token in enumerate(tokens):
+        word = token.replace("-", "")
+        account_id = own_words.get(word)
+        if account_id is None and "-" in token:  # "rainy-day" -> "rainy"
+            account_id = own_words.get(token.split("-")[0])
+        if account_id is None:
+            kind = _type_of_word(word) or (_type_of_word(token.split("-")[0]) if "-" in token else None)
+            ids = by_type.get(kind or "", [])
+            if word in _NEEDS_ACCOUNT_WORD and (i + 1 >= len(tokens) or tokens[i + 1] not in _ACCOUNT_NOUNS):
+                continue  # "main" or "current" alone is not an account ("my main problem", "current balance")
+            if kind == "savings" and word == "pot" and i > 0 and tokens[i - 1] in ("rainy", "rainyday", "savings"):
+                continue  # part of the previous word's name
+            if kind == "credit" and i + 1 < len(tokens) and tokens[i + 1] in ("card", "score", "rating"):
+                continue
+            account_id = ids[0] if len(ids) == 1 else None
+        if account_id is None:
+            continue
+        if found and found[-1][2] == account_id and found[-1][1] >= i - 2:
+            found[-1] = (found[-1][0], i, account_id)  # "rainy day savings", "savings pot"
+        else:
+            found.append((i, i, account_id))
+    return found
+
+
+def _marker_before(tokens: list[str], start: int, stop: int) -> Role | None:
+    """The role word nearest before tokens[start], looking back over filler words only, not past `stop`."""
+    i = start - 1
+    while i >= stop:
+        word = tokens[i]
+        if i >= 1 and (tokens[i - 1], word) in _TWO_WORD_SOURCE:
+            return "source"
+        if (i >= 1 and (tokens[i - 1], word) in _TWO_WORD_DEST) or word in ("topup", "top-up", "replenish"):
+            return "destination"
+        if word in _SOURCE_MARKERS:
+            return "source"
+        if word in _DEST_MARKERS:
+            return "destination"
+        if word in _FILLER or _NUMBERISH.fullmatch(word):
+            i -= 1
+            continue
+        return None
+    return None
+
+
+def account_roles(text: str, accounts: list[dict[str, Any]]) -> list[AccountMention]:
+    """Every own account the text names, in order, each with its role (None when the text does not say)."""
+    tokens = _tokens(text)
+    mentions = _mentions(tokens, accounts)
+    roles: list[Role | None] = []
+    previous_end = 0
+    for start, end, _ in mentions:
+        roles.append(_marker_before(tokens, start, previous_end))
+        previous_end = end + 1
+    # "savings to checking": an unmarked account right before a destination is where the money comes from.
+    for n in range(len(mentions) - 1):
+        if roles[n] is None and roles[n + 1] == "destination":
+            roles[n] = "source"
+        elif roles[n] == "source" and roles[n + 1] is None and \
+                _is_bare_link(tokens, mentions[n][1], mentions[n + 1][0]):
+            roles[n + 1] = "destination"
+    return [AccountMention(start, account_id, role)
+            for (start, _, account_id), role in zip(mentions, roles, strict=True)]
+
+
+def _is_bare_link(tokens: list[str], end: int, start: int) -> bool:
+    """Only an arrow or "and" between two accounts ("from savings -> checking")."""
+    between = tokens[end + 1:start]
+    return bool(between) and all(t in ("->", "→", "=>", "2") for t in between)
+
+
+# ---------------------------------------------------------------------------------------------------
+# one customer turn applied to the transfer being prepared
+
+_NEGATIVE = re.compile(r"\W*(?:no|nope|nah|cancel|stop|abort|forget\s+it|never\s*mind|nevermind|don'?t|do\s+not)\b",
+                       re.I)
+_AFFIRMATIVE = re.compile(r"\W*(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|correct|go\s+ahead|do\s+it|"
+                          r"send\s+it|proceed|absolutely|please\s+do|that'?s\s+right)\W*(?:please|thanks|thank you)?"
+                          r"\W*$", re.I)
+_CORRECTION = re.compile(r"\b(?:make\s+it|actually|instead|change|only|just|rather|correction|sorry)\b", re.I)
+_PAYEE_CUE = re.compile(r"\b(?:to|pay|paying|send|for)\b", re.I)
+UNCLEAR_TURNS_BEFORE_GIVING_UP = 2
+
+
+@dataclass(frozen=True)
+class TransferDraft:
+    """The transfer being prepared, as the conversation's slots hold it."""
+
+    amount: str | None = None          # "25 EUR"
+    recipient: str | None = None       # "account:<id>" or "payee:<id>"
+    source: str | None = None          # account id
+    stated: str | None = None          # the summary last said back, "<amount>|<source>|<recipient>"
+    confirmed: bool = False
+    cancelled: bool = False
+    unclear_turns: int = 0
+    candidates: tuple[str, ...] = ()   # payee ids a spoken name may mean
+
+    def summary_key(self) -> str | None:
+        """What a confirmation binds to; None until every detail is known."""
+        if self.amount and self.recipient and self.source:
+            return f"{self.amount}|{self.source}|{self.recipient}"
+        return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The customer's latest message as the NLU saw it, and what the bot had asked."""
+
+    text: str
+    intent: str
+    entities: dict[str, str]
+    asking: str | None                 # the slot the bot asked for last
+
+
+def _is_negative(turn: Turn) -> bool:
+    return turn.intent == "deny" or bool(_NEGATIVE.match(turn.text))
+
+
+def _is_affirmative(turn: Turn) -> bool:
+    return bool(_AFFIRMATIVE.match(turn.text)) or (turn.intent == "affirm" and not _NEGATIVE.match(turn.text))
+
+
+def _amount(turn: Turn, currency: str | None) -> str | None:
+    money = parse_amount(turn.entities.get("amount") or turn.text, currency)
+    if money is None:
+        return None
+    said_currency = parse_amount(turn.text, None)
+    expected = (turn.asking == "transfer_amount" or turn.intent == "transfer_money"
+                or bool(_CORRECTION.search(turn.text))
+                or (said_currency is not None and said_currency.currency is not None))
+    if not expected:
+        return None
+    return f"{money.amount} {money.currency or ''}".strip()
+
+
+def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
+               payees: list[dict[str, Any]]) -> TransferDraft:
+    """The draft after this message: details it names change, "no" cancels, a yes to the stated summary confirms.
+
+    Nothing is ever picked for the customer except the source when the destination is one of their
+    accounts and exactly one other account in the same currency exists.
+    """
+    own = {str(a["id"]): a for a in accounts}
+    amount, recipient, source = draft.amount, draft.recipient, draft.source
+    candidates = draft.candidates
+    chosen_recipient, chosen_source = turn.entities.get("recipient_id"), turn.entities.get("source_id")
+    known_recipients = {f"account:{i}" for i in own} | {f"payee:{p['id']}" for p in payees}
+    recipient_now = source_now = None
+    if chosen_recipient in known_recipients:
+        recipient_now = chosen_recipient
+    if chosen_source in own:
+        source_now = chosen_source
+    currency = next((str(a.get("currency")) for a in accounts if str(a["id"]) == (source or "")), None) or \
+        next((str(a.get("currency")) for a in accounts), None)
+    amount_now = _amount(turn, currency)
+    for mention in account_roles(turn.text, accounts):
+        role = mention.role
+        if role is None and turn.asking in ("transfer_source_id", "transfer_recipient_id"):
+            role = "source" if turn.asking == "transfer_source_id" else "destination"
+        if role == "source" and source_now is None:
+            source_now = mention.account_id
+        elif role == "destination" and recipient_now is None:
+            recipient_now = f"account:{mention.account_id}"
+    if recipient_now is None and payees and (turn.asking == "transfer_recipient_id" or turn.intent == "transfer_money"
+                                             or _PAYEE_CUE.search(turn.text)):
+        names = find_recipient(turn.entities.get("recipient") or turn.text, [str(p["name"]) for p in payees])
+        matches = [str(p["id"]) for p in payees if p["name"] in names]
+        if len(matches) == 1:
+            recipient_now = f"payee:{matches[0]}"
+        elif len(matches) > 1:
+            candidates = tuple(matches)
+    # "no, from savings" when savings was the destination: the customer reverses the direction.
+    if source_now and recipient_now is None and recipient == f"account:{source_now}":
+        recipient = f"account:{source}" if source and source != source_now else None
+    if recipient_now and source_now is None and recipient_now == f"account:{source}":
+        source = recipient.split(":", 1)[1] if recipient and recipient.startswith("account:") else None
+    amount, recipient, source = amount_now or amount, recipient_now or recipient, source_now or source
+    if recipient == f"account:{source}":
+        recipient = None if recipient_now is None else recipient
+        source = None if recipient_now is not None else source
+    if recipient and recipient.startswith("account:") and source is None:
+        target = own.get(recipient.split(":", 1)[1], {})
+        others = [i for i, a in own.items() if f"account:{i}" != recipient
+                  and a.get("currency") == target.get("currency") and a.get("type") in ("checking", "savings")]
+        if len(others) == 1:
+            source = others[0]
+    changed = (amount, recipient, source) != (draft.amount, draft.recipient, draft.source)
+    if changed:
+        return replace(draft, amount=amount, recipient=recipient, source=source, confirmed=False, unclear_turns=0,
+                       candidates=() if recipient != draft.recipient and recipient else candidates)
+    if candidates != draft.candidates:
+        return replace(draft, candidates=candidates, unclear_turns=0)
+    if _is_negative(turn):
+        return replace(draft, cancelled=True)
+    if turn.asking == "transfer_confirmation" and _is_affirmative(turn) and draft.stated is not None \
+            and draft.stated == draft.summary_key():
+        return replace(draft, confirmed=True)
+    unclear = draft.unclear_turns + 1
+    return replace(draft, unclear_turns=unclear, cancelled=unclear >= UNCLEAR_TURNS_BEFORE_GIVING_UP)
