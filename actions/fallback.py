@@ -1,17 +1,31 @@
-"""Low confidence: a follow-up to the last spending question is answered; something that is not about
-banking gets the out-of-scope answer; otherwise ask which of the top candidate intents was meant."""
+"""Messages the intent classifier was unsure of, or found to be about something other than banking.
+
+Before saying so, the conversation is asked what the words can mean in context: a yes to the merchant
+the bot asked about, a follow-up that changes one filter of the last spending question ("and spotify?",
+"what about September?"), or a transfer request with a misspelt verb ("transfr 70 to my savings").
+Otherwise an out-of-scope message gets the plain answer of what the assistant can do, and an unsure one
+the top candidate intents as buttons.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import text_of
-from actions.spending import ActionAnswerSpending, context_of, is_follow_up
-from actions.understanding.categories import find_category
+from actions.common import CoreClient, CoreError, CoreUnavailable, text_of
+from actions.spending import (
+    ActionAnswerSpending,
+    ActionConfirmMerchantGuess,
+    context_of,
+    customer_merchants,
+    is_follow_up,
+)
+from actions.understanding.categories import find_category, find_merchant
 from actions.understanding.periods import asks_for_period_before, find_period_phrase
+from actions.understanding.transfer_request import is_affirmative_text, looks_like_transfer
 
 CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
@@ -22,9 +36,25 @@ def title_for(intent_name: str) -> str:
     return intent_name.rstrip("?").replace("_", " ").capitalize()
 
 
-def changes_a_spending_filter(text: str) -> bool:
-    """ "and in October?", "what about groceries?", "and the one before that?" """
-    return is_follow_up(text) and bool(find_period_phrase(text) or find_category(text) or asks_for_period_before(text))
+async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The events of answering the message as the conversation so far reads it, or None if it does not."""
+    text = text_of(tracker)
+    guess = tracker.get_slot("spending_guess")
+    client = CoreClient(tracker.sender_id)
+    try:
+        if guess and (is_affirmative_text(text) or find_merchant(text, await customer_merchants(client),
+                                                                  fuzzy=False)):
+            return await ActionConfirmMerchantGuess().run(dispatcher, tracker, domain)
+        if context_of(tracker) and is_follow_up(text) and (
+                find_period_phrase(text) or find_category(text) or asks_for_period_before(text)
+                or find_merchant(text, await customer_merchants(client), fuzzy=False)):
+            return await ActionAnswerSpending().run(dispatcher, tracker, domain)
+        if looks_like_transfer(text, await client.accounts()):
+            return [FollowupAction("transfer_form")]
+    except (CoreUnavailable, CoreError):
+        return None
+    return None
 
 
 class ActionClarify(Action):
@@ -33,20 +63,32 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = text_of(tracker)
-        if context_of(tracker) and changes_a_spending_filter(text):
-            return await ActionAnswerSpending().run(dispatcher, tracker, domain)
+        answered = await meaning_in_context(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
-        if top == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
         options = [r["name"] for r in ranking
                    if r.get("name") not in SKIP and float(r.get("confidence") or 0) >= MIN_CANDIDATE_CONFIDENCE]
-        if not options:
+        if top == "out_of_scope" or not options:
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
         dispatcher.utter_message(text="Sorry, I'm not sure I understood. Did you mean one of these?",
                                  buttons=[{"title": title_for(n), "payload": f"/{n}"} for n in options[:CANDIDATES]]
                                  + [{"title": "Something else: talk to a person", "payload": "/request_human"}])
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Not about banking, unless the conversation says otherwise ("and spotify?" after a spending answer)."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        answered = await meaning_in_context(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []

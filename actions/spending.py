@@ -59,6 +59,7 @@ class Filters:
     category: str | None
     period: Period | None
     merchant_guess: str | None = None  # a merchant the words may mean: confirm before answering
+    unknown_subject: str | None = None  # "on apples": a subject that is neither a category nor a merchant
 
 
 def is_follow_up(text: str) -> bool:
@@ -96,10 +97,8 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
         exact = find_merchant(text, merchants, fuzzy=False)
         if exact and merchant_is_certain(text, exact):
             merchant = exact
-        elif exact:
-            guess = exact
-        elif category is None:
-            guess = find_merchant(text, merchants)
+        elif category is None:  # a category named outright wins over a merchant that is only a guess
+            guess = exact or find_merchant(text, merchants)
     if merchant and category and category in merchant.lower() and merchant.lower() not in text.lower() \
             and not entity(tracker, "merchant"):
         merchant = None  # "transport" alone is the category, not "Transport for London"
@@ -115,7 +114,29 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
             period = period_before(earlier, local_today(now, tz)) if asks_for_period_before(text) else earlier
         if merchant is None and category is None and guess is None:
             merchant, category = previous.get("merchant"), previous.get("category")
-    return Filters(tz, merchant, category, period, guess)
+    unknown = None if merchant or category or guess else unknown_subject(text)
+    return Filters(tz, merchant, category, period, guess, unknown)
+
+
+_SUBJECT = re.compile(r"\b(?:on|at)\s+(?:my\s+|the\s+|a\s+|an\s+|some\s+|all\s+)?([a-z][a-z'&-]{2,30})", re.I)
+_NOT_SUBJECTS = frozenset({
+    "average", "total", "everything", "anything", "things", "stuff", "all", "earth", "whole", "entire", "past",
+    "previous", "last", "this", "next", "first", "week", "weeks", "weekend", "month", "months", "year", "years",
+    "day", "days", "today", "yesterday", "tonight", "morning", "evening", "night", "period", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
+    "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "the", "my", "it", "that", "them",
+})
+
+
+def unknown_subject(text: str) -> str | None:
+    """The word after "on"/"at" when it is no period word ("spent on apples" -> "apples"): a subject that
+    matched no category and no merchant, so a total would answer a different question."""
+    for m in _SUBJECT.finditer(text):
+        word = m.group(1).lower()
+        if word not in _NOT_SUBJECTS and not word.isdigit():
+            return m.group(1)
+    return None
 
 
 def _subject(category: str | None, merchant: str | None) -> str:
@@ -146,6 +167,11 @@ class ActionAnswerSpending(Action):
                                if category else []),
                              *[button(c.capitalize(), "spending_query", category=c, **period_entity)
                                for c in COMMON_CATEGORIES if c != category][:3]])
+                return [SlotSet("spending_guess", json.dumps({"merchant": f.merchant_guess, **period_entity}))]
+            if f.unknown_subject:
+                dispatcher.utter_message(response="utter_spending_unknown_subject", subject=f.unknown_subject,
+                                         buttons=[button(c.capitalize(), "spending_query", category=c, **period_entity)
+                                                  for c in COMMON_CATEGORIES])
                 return []
             if period is None and category is None and merchant is None:
                 dispatcher.utter_message(response="utter_spending_what",
@@ -168,7 +194,22 @@ class ActionAnswerSpending(Action):
             dispatcher.utter_message(text=f"Sorry, I couldn't work that out ({error.title or error.code}).")
             return []
         dispatcher.utter_message(text=spending_sentence(result, category, merchant, period.label))
-        return [context_slot(f)]
+        return [context_slot(f), SlotSet("spending_guess", None)]
+
+
+class ActionConfirmMerchantGuess(Action):
+    """ "yes" to "Do you mean your payments at Starbucks?": the question asked, with that merchant."""
+
+    def name(self) -> str:
+        return "action_confirm_merchant_guess"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        guess = json.loads(tracker.get_slot("spending_guess") or "{}")
+        entities = [{"entity": k, "value": v} for k, v in guess.items() if v]
+        confirmed = tracker.copy()
+        confirmed.latest_message = {**tracker.latest_message, "entities": entities, "text": ""}
+        return await ActionAnswerSpending().run(dispatcher, confirmed, domain)
 
 
 def spending_sentence(result: dict[str, Any], category: str | None, merchant: str | None, label: str) -> str:

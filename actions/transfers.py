@@ -29,14 +29,21 @@ from actions.understanding.amounts import format_for_api, parse_amount
 from actions.understanding.transfer_request import TransferDraft, Turn, apply_turn
 
 FORM_SLOTS = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_confirmation",
-              "transfer_summary", "transfer_run_id", "transfer_cancelled", "transfer_unclear", "transfer_candidates")
+              "transfer_summary", "transfer_run_id", "transfer_cancelled", "transfer_unclear", "transfer_candidates",
+              "transfer_aside")
 ASKED_IN_ORDER = ("transfer_amount", "transfer_recipient_id", "transfer_source_id", "transfer_confirmation")
-# A clear request for something else while a transfer is being prepared: stop the transfer, answer it.
-SWITCH_TO = {"check_balance": "action_check_balance", "spending_query": "action_answer_spending",
-             "search_transactions": "action_search_transactions", "freeze_card": "action_freeze_card",
-             "unfreeze_card": "action_unfreeze_card", "request_human": "action_request_human",
-             "lost_or_stolen_card": "action_report_fraud", "compromised_card": "action_report_fraud"}
+# A clear question while a transfer is being prepared is answered and the transfer stays where it was
+# ("what's my savings balance?" at the summary); a request that changes the situation stops it.
+ANSWER_AND_RESUME = {"check_balance": "action_check_balance", "spending_query": "action_answer_spending",
+                     "search_transactions": "action_search_transactions"}
+STOP_FOR = {"freeze_card": "action_freeze_card", "unfreeze_card": "action_unfreeze_card",
+            "request_human": "action_request_human", "lost_or_stolen_card": "action_report_fraud",
+            "compromised_card": "action_report_fraud"}
 SWITCH_CONFIDENCE = 0.8
+# Actions that run between a customer's message and the form reading it (action_clarify and
+# action_out_of_scope hand a misclassified transfer request over to the form).
+FORM_MACHINERY = {"action_listen", "action_extract_slots", "transfer_form", "validate_transfer_form",
+                  "action_clarify", "action_out_of_scope"}
 
 ADVICE = {
     "insufficient_funds": "There isn't enough money in that account. You could move money from savings first.",
@@ -83,6 +90,21 @@ def next_question(draft: TransferDraft) -> str | None:
     return next((slot for slot in ASKED_IN_ORDER if not filled.get(slot)), None)
 
 
+def answered_since_message(tracker: Tracker) -> bool:
+    """Whether another action answered the latest message already (the form is resuming, not reading it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in FORM_MACHINERY:
+            return True
+    return False
+
+
+def set_aside(tracker: Tracker) -> bool:
+    """The form's question waits this once: another question is answered first, then it is asked again."""
+    return bool(tracker.get_slot("transfer_aside"))
+
+
 def latest_turn(tracker: Tracker) -> Turn:
     entities = {str(e.get("entity")): str(e.get("value")) for e in tracker.latest_message.get("entities") or []
                 if e.get("entity") and e.get("value") is not None}
@@ -104,13 +126,18 @@ class ValidateTransferForm(FormValidationAction):
         except (CoreUnavailable, CoreError):
             core_down(dispatcher)
             return [*reset_slots(), SlotSet("transfer_cancelled", True), SlotSet("requested_slot", None)]
-        turn = latest_turn(tracker)
-        switch = SWITCH_TO.get(turn.intent)
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
-        if turn.asking and switch and confidence >= SWITCH_CONFIDENCE:
-            dispatcher.utter_message(response="utter_transfer_set_aside")
-            return [*reset_slots(), SlotSet("requested_slot", None), FollowupAction(switch)]
         before = draft_of(tracker)
+        if answered_since_message(tracker):
+            # Back in the form after answering something else: ask again, there is no new message.
+            return [SlotSet("requested_slot", next_question(before))]
+        turn = latest_turn(tracker)
+        confident = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0) >= SWITCH_CONFIDENCE
+        if turn.asking and confident and turn.intent in ANSWER_AND_RESUME:
+            return [SlotSet("transfer_aside", True), SlotSet("requested_slot", turn.asking),
+                    FollowupAction(ANSWER_AND_RESUME[turn.intent])]
+        if turn.asking and confident and turn.intent in STOP_FOR:
+            dispatcher.utter_message(response="utter_transfer_set_aside")
+            return [*reset_slots(), SlotSet("requested_slot", None), FollowupAction(STOP_FOR[turn.intent])]
         draft = apply_turn(before, turn, accounts, payees)
         if turn.asking and draft.unclear_turns > before.unclear_turns and not draft.cancelled:
             dispatcher.utter_message(response="utter_out_of_scope_in_transfer" if turn.intent == "out_of_scope"
@@ -124,6 +151,8 @@ class ActionAskTransferAmount(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if set_aside(tracker):
+            return [SlotSet("transfer_aside", None)]
         dispatcher.utter_message(response="utter_ask_transfer_amount")
         return []
 
@@ -134,6 +163,8 @@ class ActionAskTransferRecipientId(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if set_aside(tracker):
+            return [SlotSet("transfer_aside", None)]
         client = CoreClient(tracker.sender_id)
         try:
             accounts, payees = await client.accounts(), await client.payees()
@@ -161,6 +192,8 @@ class ActionAskTransferSourceId(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if set_aside(tracker):
+            return [SlotSet("transfer_aside", None)]
         try:
             accounts = await CoreClient(tracker.sender_id).accounts()
         except CoreUnavailable:
@@ -180,6 +213,8 @@ class ActionAskTransferConfirmation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if set_aside(tracker):
+            return [SlotSet("transfer_aside", None)]
         client = CoreClient(tracker.sender_id)
         try:
             accounts, payees = await client.accounts(), await client.payees()

@@ -243,10 +243,34 @@ def _cents_currency(default_currency: str | None) -> str | None:
     return None
 
 
+# Slang for notes ("a tenner", "a fiver") and "twelve euros fifty" (units, currency word, then cents).
+_NOTES = re.compile(r"\b(?:a\s+)?(tenner|fiver)\b", re.IGNORECASE)
+_NOTE_VALUES = {"tenner": "10", "fiver": "5"}
+_UNITS_AND_CENTS = re.compile(
+    rf"(\d{{1,7}}|{NUMBER_WORDS_RE})\s+(euros?|pounds?|dollars?|quid|bucks?)\s+(?:and\s+)?"
+    rf"(\d{{1,2}}|{NUMBER_WORDS_RE})(?:\s+(?:cents?|pence|p))?\b(?!\s*(?:[.,]\d|%|days?|weeks?|months?|years?))",
+    re.IGNORECASE)
+
+
+def _spoken_forms(text: str) -> str:
+    """ "a tenner" -> "10", "twelve euros fifty" -> "12.50 euros": forms the number grammar does not cover."""
+    text = _NOTES.sub(lambda m: _NOTE_VALUES[m.group(1).lower()], text)
+
+    def cents(m: re.Match[str]) -> str:
+        units = int(m.group(1)) if m.group(1).isdigit() else words_to_int(m.group(1))
+        minor = int(m.group(3)) if m.group(3).isdigit() else words_to_int(m.group(3))
+        if units is None or minor is None or not 0 < minor < 100:
+            return m.group()
+        return f"{units}.{minor:02d} {m.group(2)}"
+
+    return _UNITS_AND_CENTS.sub(cents, text)
+
+
 def parse_amount(text: str, default_currency: str | None = None) -> Money | None:
     """The amount of money in the text, exact; None when there is none (or it is negative or zero)."""
     if not text:
         return None
+    text = _spoken_forms(text)
     found: list[_Candidate] = []
     for m in _DIGITS_RE.finditer(text):
         value = _parse_digits(m.group(), scaled=bool(_SCALED_RE.match(text, m.end())))

@@ -30,7 +30,7 @@ CATEGORIES: tuple[str, ...] = ("coffee", "groceries", "restaurants", "transport"
 
 # Phrases per category, lower case; a trailing "s"/"es" plural is matched automatically.
 CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "coffee": ("coffee", "coffee shop", "coffee place", "cafe", "café", "latte", "cappuccino", "espresso",
+    "coffee": ("coffee", "coffee shop", "caffeine", "coffee place", "cafe", "café", "latte", "cappuccino", "espresso",
                "flat white", "americano", "macchiato", "mocha", "barista"),
     "groceries": ("grocery", "groceries", "grocery shopping", "food shopping", "food shop", "supermarket",
                   "supermarket shopping", "weekly shop", "food store", "grocer", "greengrocer", "butcher",
@@ -100,8 +100,28 @@ _CATEGORY_PATTERNS: list[tuple[re.Pattern[str], str, int]] = sorted(
 _CATEGORY_NOT = re.compile(r"\scharge\s+(?:my|it|the|me|them)\s")
 
 
-def find_category(text: str) -> str | None:
-    """The contract category id the text is about, or None ("how much on lattes" -> "coffee")."""
+# One-word category phrases that a misspelling may mean ("groceriess", "transprot", "subscritions").
+_FUZZY_CATEGORY_WORDS = {p: c for c, phrases in CATEGORY_SYNONYMS.items() for p in (*phrases, c)
+                         if " " not in p and len(p) >= 6}
+_CATEGORY_TYPO_RATIO = 0.86
+
+
+def _category_by_spelling(norm: str) -> str | None:
+    """A category named with a typo: a word of 6+ letters within a small edit of a category word."""
+    for token in norm.split():
+        if len(token) < 6 or token in _COMMON_WORDS:
+            continue
+        for phrase, category in _FUZZY_CATEGORY_WORDS.items():
+            close = SequenceMatcher(None, token, phrase).ratio() >= _CATEGORY_TYPO_RATIO
+            if abs(len(phrase) - len(token)) <= 2 and close:
+                return category
+    return None
+
+
+def find_category(text: str, *, typos: bool = True) -> str | None:
+    """The contract category id the text is about, or None ("how much on lattes" -> "coffee").
+
+    With `typos`, a misspelt category word counts too ("resturants" -> restaurants)."""
     if not text:
         return None
     norm = _norm(text)
@@ -113,6 +133,8 @@ def find_category(text: str) -> str | None:
             key = (-(m.end() - m.start()), m.start(), category)
             if best is None or key < best:
                 best = key
+    if best is None and typos:
+        return _category_by_spelling(norm)
     return best[2] if best else None
 
 
@@ -174,9 +196,9 @@ def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str
     tokens = norm_text.split()
     forms = [(m, *_merchant_forms(m)) for m in merchants if m and m.strip()]
 
-    # 1. the full name, longest first (so "Uber Eats" beats "Uber")
+    # 1. the full name, longest first (so "Uber Eats" beats "Uber"), also as a plural ("ubers")
     for merchant, norm, _words, _initials in sorted(forms, key=lambda f: -len(f[1])):
-        if f" {norm} " in norm_text or f" {norm.replace(' ', '')} " in norm_text:
+        if any(f" {form} " in norm_text for form in (norm, norm.replace(" ", ""), f"{norm}s")):
             return merchant
 
     # 2. aliases
@@ -216,9 +238,10 @@ def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str
 
 
 # Merchant names that are also everyday words: "spent on shell suits", "apples", "new boots".
-_WORDLIKE_MERCHANTS = {"shell", "apple", "boots", "next", "target", "gap", "three", "orange", "subway", "amazon",
-                       "uber", "zara", "spar", "costa", "monzo", "post", "oasis", "jet", "argos", "currys"}
-_AT_MERCHANT = re.compile(r"\b(?:at|from|with|in|to|@)\s+(?:the\s+)?$", re.I)
+_WORDLIKE_MERCHANTS = {"shell", "apple", "boots", "next", "target", "gap", "three", "orange", "subway", "spar",
+                       "post", "oasis", "jet", "game", "iceland", "sky", "eat", "office", "river island"}
+_AT_MERCHANT = re.compile(r"\b(?:at|from|with|@)\s+(?:the\s+)?$", re.I)
+_IDIOM_AFTER = re.compile(r"\s*(?:out|outs|suits?|fish|company|companies|shock|of\s+(?:its|his|her|my|a))\b", re.I)
 
 
 def merchant_is_certain(text: str, merchant: str) -> bool:
@@ -228,6 +251,8 @@ def merchant_is_certain(text: str, merchant: str) -> bool:
     if " " in name or name not in _WORDLIKE_MERCHANTS:
         return True
     for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+        if _IDIOM_AFTER.match(text, m.end()):
+            continue  # "shell out", "a shell of its former self"
         capitalised = m.group()[:1].isupper() and text[:m.start()].strip()
         if capitalised or _AT_MERCHANT.search(text[max(0, m.start() - 12):m.start()]):
             return True

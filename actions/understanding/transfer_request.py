@@ -24,7 +24,8 @@ from typing import Any, Literal
 from actions.understanding.amounts import parse_amount
 from actions.understanding.categories import find_recipient
 
-__all__ = ["AccountMention", "Role", "TransferDraft", "Turn", "account_roles", "apply_turn"]
+__all__ = ["AccountMention", "Role", "TransferDraft", "Turn", "account_roles", "apply_turn",
+           "is_affirmative_text", "looks_like_transfer"]
 
 Role = Literal["source", "destination"]
 
@@ -102,7 +103,8 @@ def _mentions(tokens: list[str], accounts: list[dict[str, Any]]) -> list[tuple[i
         if account_id is None:
             kind = _type_of_word(word) or (_type_of_word(token.split("-")[0]) if "-" in token else None)
             ids = by_type.get(kind or "", [])
-            if word in _NEEDS_ACCOUNT_WORD and (i + 1 >= len(tokens) or tokens[i + 1] not in _ACCOUNT_NOUNS):
+            if word in _NEEDS_ACCOUNT_WORD and (i + 1 >= len(tokens) or tokens[i + 1] not in _ACCOUNT_NOUNS) \
+                    and _marker_before(tokens, i, 0) is None:
                 continue  # "main" or "current" alone is not an account ("my main problem", "current balance")
             if kind == "savings" and word == "pot" and i > 0 and tokens[i - 1] in ("rainy", "rainyday", "savings"):
                 continue  # part of the previous word's name
@@ -172,6 +174,7 @@ _NEGATIVE = re.compile(r"\W*(?:no|nope|nah|cancel|stop|abort|forget\s+it|never\s
 _AFFIRMATIVE = re.compile(r"\W*(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|correct|go\s+ahead|do\s+it|"
                           r"send\s+it|proceed|absolutely|please\s+do|that'?s\s+right)\W*(?:please|thanks|thank you)?"
                           r"\W*$", re.I)
+_YES_FIRST = re.compile(r"\W*(?:ok(?:ay)?\W+)?(?:yes|yeah|yep|yup|sure|correct)\b(?!\W*(?:but|except|not))", re.I)
 _CORRECTION = re.compile(r"\b(?:make\s+it|actually|instead|change|only|just|rather|correction|sorry)\b", re.I)
 _PAYEE_CUE = re.compile(r"\b(?:to|pay|paying|send|for)\b", re.I)
 UNCLEAR_TURNS_BEFORE_GIVING_UP = 2
@@ -211,8 +214,13 @@ def _is_negative(turn: Turn) -> bool:
     return turn.intent == "deny" or bool(_NEGATIVE.match(turn.text))
 
 
+def is_affirmative_text(text: str) -> bool:
+    """ "yes", "ok go ahead", "sure, thanks": a plain yes, whatever the intent classifier said."""
+    return bool(_AFFIRMATIVE.match(text)) or bool(_YES_FIRST.match(text))
+
+
 def _is_affirmative(turn: Turn) -> bool:
-    return bool(_AFFIRMATIVE.match(turn.text)) or (turn.intent == "affirm" and not _NEGATIVE.match(turn.text))
+    return is_affirmative_text(turn.text) or (turn.intent == "affirm" and not _NEGATIVE.match(turn.text))
 
 
 def _amount(turn: Turn, currency: str | None) -> str | None:
@@ -220,7 +228,8 @@ def _amount(turn: Turn, currency: str | None) -> str | None:
     if money is None:
         return None
     said_currency = parse_amount(turn.text, None)
-    expected = (turn.asking == "transfer_amount" or turn.intent == "transfer_money"
+    # asking None: the form is starting, so this message is the transfer request itself.
+    expected = (turn.asking in (None, "transfer_amount") or turn.intent == "transfer_money"
                 or bool(_CORRECTION.search(turn.text))
                 or (said_currency is not None and said_currency.currency is not None))
     if not expected:
@@ -292,3 +301,9 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
         return replace(draft, confirmed=True)
     unclear = draft.unclear_turns + 1
     return replace(draft, unclear_turns=unclear, cancelled=unclear >= UNCLEAR_TURNS_BEFORE_GIVING_UP)
+
+
+def looks_like_transfer(text: str, accounts: list[dict[str, Any]]) -> bool:
+    """An amount and an own account with a direction ("transfr 70 to my savigns"): a transfer request the
+    intent classifier was unsure of."""
+    return parse_amount(text) is not None and any(m.role for m in account_roles(text, accounts))

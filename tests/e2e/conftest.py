@@ -23,6 +23,7 @@ from tests.factories import seed_demo
 MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
 PORTS = {"core": 18000, "rasa": 15005, "actions": 15055}
 REDIS_URL = "redis://127.0.0.1:6379/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
+EVALUATION_MONEY_RATE_LIMIT = "1000/minute"
 TRACKER_DB = 2  # Rasa's tracker and lock store for the e2e stack (keys `bankbot:tracker:<conversation id>`)
 
 
@@ -53,7 +54,10 @@ def _stack(command: str, database_url: str) -> None:
             "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
             "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", str(TRACKER_DB),
             "--model", str(MODEL), "--core-workers", "2"]
-    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=os.environ.copy())
+    # The conversation evaluation confirms about 60 transfers within a minute or two; the money rate limit
+    # itself is tested against the API (tests/api/test_transfers.py), so here it is set out of the way.
+    env = {**os.environ, "MONEY_RATE_LIMIT": EVALUATION_MONEY_RATE_LIMIT}
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
 
 
