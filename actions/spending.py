@@ -39,6 +39,7 @@ BREAKDOWN_ROWS = 3
 # A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
 _FOLLOW_UP = re.compile(r"\s*(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|ok(?:ay)?\s+and|"
                         r"and\s+what\s+about|what\s+if|for)\b", re.I)
+_REFERS_BACK = re.compile(r"\b(?:of|from|in)\s+(?:that|those|them|it)\b|\bthat\s+(?:period|time|month|year)\b", re.I)
 _FULL_QUESTION = re.compile(r"\b(?:spen[dt]|spending|cost|paid|pay)\b", re.I)
 FOLLOW_UP_MAX_WORDS = 8
 
@@ -63,11 +64,13 @@ class Filters:
 
 
 def is_follow_up(text: str) -> bool:
-    """A short message that leans on the previous question ("and in October?") rather than a new one."""
+    """A short message that leans on the previous question ("and in October?", "how much of that was
+    Zara") rather than a new one."""
     words = text.split()
     if not words or len(words) > FOLLOW_UP_MAX_WORDS:
         return False
-    return bool(_FOLLOW_UP.match(text)) or (len(words) <= 3 and not _FULL_QUESTION.search(text))
+    return bool(_FOLLOW_UP.match(text) or _REFERS_BACK.search(text)) or \
+        (len(words) <= 3 and not _FULL_QUESTION.search(text))
 
 
 def context_of(tracker: Tracker) -> dict[str, Any] | None:

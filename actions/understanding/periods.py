@@ -487,6 +487,18 @@ def _ago(m: re.Match[str], today: date) -> _Result:
     return _from_span(_Span(d, d, "day", weekday=True), today)
 
 
+def _months_ago(m: re.Match[str], today: date) -> _Result:
+    """ "three months ago": the calendar month three before this one; "a year ago": last calendar year."""
+    raw = m.group("n").lower()
+    n = 1 if raw in ("a", "an") else to_int(raw)
+    if n is None or not 1 <= n <= 120:
+        return None
+    if m.group("u").lower().startswith("year"):
+        return _from_span(_Span(date(today.year - n, 1, 1), date(today.year - n, 12, 31), "year"), today)
+    first = _add_months(today.replace(day=1), -n)
+    return _from_span(_Span(first, _month_end(first.year, first.month), "month"), today)
+
+
 def _relative(m: re.Match[str], today: date) -> _Result:
     kind = m.lastgroup
     if kind == "wq" or kind == "we":
@@ -615,6 +627,7 @@ _MATCHERS: tuple[_Matcher, ...] = (
     _Matcher(_compile(rf"\b{_PREP}(?:(?:the\s+)?past|the\s+last|(?:the\s+)?last(?=\s+fortnight))\s+"
                       r"(?P<u>week|fortnight|month|year)\b"), _rolling_one),
     _Matcher(_compile(rf"\b(?P<n>\d{{1,3}}|an?|{NUMBER_WORDS_RE})\s+(?P<u>days?|weeks?)\s+ago\b"), _ago),
+    _Matcher(_compile(rf"\b(?P<n>\d{{1,2}}|an?|{NUMBER_WORDS_RE})\s+(?P<u>months?|years?)\s+ago\b"), _months_ago),
     _Matcher(_compile(
         rf"\b(?:(?P<qn>q[1-4])|(?:the\s+)?(?P<qw>first|second|third|fourth|1st|2nd|3rd|4th|last|final)\s+quarter)"
         rf"(?:\s+(?:of\s+)?(?:(?P<qy>{_YEAR_RE})|(?P<qr>last|this)\s+year\b))?"), _quarter),

@@ -180,6 +180,20 @@ _PAYEE_CUE = re.compile(r"\b(?:to|pay|paying|send|for)\b", re.I)
 UNCLEAR_TURNS_BEFORE_GIVING_UP = 2
 
 
+# "my landlord": the one saved payee whose name says it is a letting agent or landlord.
+_ROLE_WORDS = {"landlord": re.compile(r"\b(?:lettings?|landlord|propert(?:y|ies)|estates?|rentals?|homes|housing)\b",
+                                      re.I)}
+_ROLE_IN_TEXT = re.compile(r"\b(?:landlord|landlady)\b", re.I)
+
+
+def payees_by_role(text: str, payees: list[dict[str, Any]]) -> list[str]:
+    """The payee a role word means ("pay my landlord" -> "Greenfield Lettings"), only when exactly one fits."""
+    if not _ROLE_IN_TEXT.search(text):
+        return []
+    fits = [str(p["id"]) for p in payees if _ROLE_WORDS["landlord"].search(str(p.get("name") or ""))]
+    return fits if len(fits) == 1 else []
+
+
 @dataclass(frozen=True)
 class TransferDraft:
     """The transfer being prepared, as the conversation's slots hold it."""
@@ -268,7 +282,7 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
     if recipient_now is None and payees and (turn.asking == "transfer_recipient_id" or turn.intent == "transfer_money"
                                              or _PAYEE_CUE.search(turn.text)):
         names = find_recipient(turn.entities.get("recipient") or turn.text, [str(p["name"]) for p in payees])
-        matches = [str(p["id"]) for p in payees if p["name"] in names]
+        matches = [str(p["id"]) for p in payees if p["name"] in names] or payees_by_role(turn.text, payees)
         if len(matches) == 1:
             recipient_now = f"payee:{matches[0]}"
         elif len(matches) > 1:
