@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export BANKING77_DIR ?= $(abspath $(CURDIR)/../shared/datasets/banking77)
 
 .PHONY: help up down status test test-fast lint train seed migrate venvs reconcile \
-        bench-ledger bench-nlu bench-redaction bench-chat chaos clean
+        bench-ledger bench-nlu bench-redaction bench-chat bench-conversations chaos clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,10 @@ reconcile: $(VENV)/.installed ## recompute every ledger balance from entries; ex
 
 bench-nlu: venvs ## BANKING77 accuracy, training time, parse latency
 	scripts/bench-nlu.sh
+
+bench-conversations: venvs ## the conversation evaluation set end to end (tuned and held-out halves)
+	$(PY) -m scripts.train >/dev/null
+	$(PY) -m bench.conversations_bench
 
 bench-redaction: $(VENV)/.installed ## Presidio redaction recall, precision, latency
 	$(PY) -m bench.redaction_bench

@@ -241,6 +241,8 @@ def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str
 _WORDLIKE_MERCHANTS = {"shell", "apple", "boots", "next", "target", "gap", "three", "orange", "subway", "spar",
                        "post", "oasis", "jet", "game", "iceland", "sky", "eat", "office", "river island"}
 _AT_MERCHANT = re.compile(r"\b(?:at|from|with|@)\s+(?:the\s+)?$", re.I)
+_DESCRIBED_AS_SHOP = re.compile(r"\s+(?:the\s+)?(?:chemists?|pharmacy|shop|store|stores|supermarket|garage|"
+                                r"petrol\s+station|station|app|website|online)\b", re.I)
 _IDIOM_AFTER = re.compile(r"\s*(?:out|outs|suits?|fish|company|companies|shock|of\s+(?:its|his|her|my|a))\b", re.I)
 
 
@@ -253,6 +255,8 @@ def merchant_is_certain(text: str, merchant: str) -> bool:
     for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
         if _IDIOM_AFTER.match(text, m.end()):
             continue  # "shell out", "a shell of its former self"
+        if _DESCRIBED_AS_SHOP.match(text, m.end()):
+            return True  # "boots the chemist", "shell garage"
         capitalised = m.group()[:1].isupper() and text[:m.start()].strip()
         if capitalised or _AT_MERCHANT.search(text[max(0, m.start() - 12):m.start()]):
             return True

@@ -111,6 +111,7 @@ class Client:
     password: str = "demo-password"
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT_SECONDS))
     headers: dict[str, str] = field(default_factory=dict)
+    agent_headers: dict[str, str] = field(default_factory=dict)
     tz: str = "UTC"
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -161,6 +162,19 @@ class Client:
             start = start.replace(year=start.year - 1)
             end = _month_end(start.year, start.month)
         return start, end
+
+    def close_handoff(self, reply: dict[str, Any]) -> None:
+        """Hand a conversation the set opened a handoff in back to the bot, as an agent would."""
+        handoff = reply.get("handoff")
+        if not handoff:
+            return
+        if not self.agent_headers:
+            token = self.http.post(f"{self.core_url}/v1/auth/token",
+                                   data={"username": "agent", "password": self.password}).json()["access_token"]
+            self.agent_headers = {"Authorization": f"Bearer {token}"}
+        for step in ("claim", "release"):
+            done = self.http.post(f"{self.core_url}/v1/handoffs/{handoff['id']}/{step}", headers=self.agent_headers)
+            assert done.status_code == 200, done.text
 
     def restore_cards(self) -> None:
         """Undo what a freeze request in the set did, so each item starts from the same state."""
@@ -292,8 +306,8 @@ def run_utterance(client: Client, u: dict[str, Any]) -> list[Outcome]:
         client.chat("cancel", conversation)
     if u["intent"] == "out_of_scope":
         outcomes.append(check_out_of_scope(reply, u["id"], u["text"]))
-    if u["intent"] == "freeze_card":
-        client.restore_cards()
+    client.close_handoff(reply)
+    client.restore_cards()
     return outcomes
 
 
@@ -330,6 +344,7 @@ def run_conversation(client: Client, c: dict[str, Any]) -> list[Outcome]:
             outcomes.append(check_asks(reply, before, client, item, turn["user"]))
         if expect.get("out_of_scope"):
             outcomes.append(check_out_of_scope(reply, item, turn["user"]))
+        client.close_handoff(reply)
     client.restore_cards()
     return outcomes
 

@@ -1,0 +1,56 @@
+"""The action tests' database: created, migrated and seeded with the demo people, then dropped.
+
+Runs with the core's interpreter (it needs api/, ledger/ and data/), as a subprocess of the tests:
+
+    .venv/bin/python -m actions_tests.database create      # prints the new database's URL
+    .venv/bin/python -m actions_tests.database drop URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import sql
+
+from api.config import get_settings
+from api.dbadmin import migrate, with_database
+from tests.factories import seed_demo
+
+PREFIX = "bankbot_actions"
+
+
+def create() -> str:
+    base = get_settings().database_url
+    name = f"{PREFIX}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(with_database(base, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(base, name)
+    migrate(url)
+    seed_demo(url)  # the real seeding code: alice, bob, agent, compliance
+    return url
+
+
+def drop(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    assert name.startswith(f"{PREFIX}_"), f"refusing to drop {name!r}: not an action tests database"
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("create", "drop"))
+    parser.add_argument("url", nargs="?")
+    args = parser.parse_args(argv)
+    if args.command == "create":
+        print(create())
+    else:
+        assert args.url, "drop needs the database URL"
+        drop(args.url)
+
+
+if __name__ == "__main__":
+    main()
