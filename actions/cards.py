@@ -86,7 +86,7 @@ class ActionCardStatus(Action):
         try:
             client = CoreClient(tracker.sender_id)
             cards, me = await client.cards(), await client.me()
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         tz = me.get("timezone") or "UTC"
         if not cards:

@@ -7,16 +7,17 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreUnavailable, core_down, intent, short_date
+from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, intent, short_date
 from actions.formatting import money
 
+# Said only when the core sends no advice of its own for the reason code.
 REASON_WORDS = {
-    "insufficient_funds": "there wasn't enough money in the account",
-    "card_frozen": "the card was frozen",
-    "limit_exceeded": "it was over the card's spending limit",
-    "suspected_fraud": "our fraud checks flagged it as unusual",
-    "expired_card": "the card had expired",
-    "incorrect_pin": "the PIN was entered incorrectly",
+    "insufficient_funds": "There wasn't enough money in the account.",
+    "card_frozen": "The card was frozen.",
+    "limit_exceeded": "It was over the card's spending limit.",
+    "suspected_fraud": "Our fraud checks flagged it as unusual.",
+    "expired_card": "The card had expired.",
+    "incorrect_pin": "The PIN was entered incorrectly.",
 }
 TRANSFER_FAILURES = {
     "beneficiary_account_closed": "the recipient's bank says that account is closed. Check the details with the "
@@ -39,7 +40,7 @@ class ActionExplainDecline(Action):
                 failed = await client.transfers(status="failed", limit=1)
                 return self._transfer(dispatcher, failed[0] if failed else None, tz)
             declines = await client.authorizations(status="declined", limit=20)
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         if intent(tracker) == "declined_cash_withdrawal":
             declines = [d for d in declines if d.get("category") == "cash"]
@@ -51,9 +52,8 @@ class ActionExplainDecline(Action):
         what = "withdrawal" if d.get("category") == "cash" else "payment"
         dispatcher.utter_message(
             text=f"Your {what} of {money(d['amount'], d['currency'])} at {d['merchant']} on "
-                 f"{short_date(d['created_at'], tz)} was declined because "
-                 f"{REASON_WORDS.get(d['decline_reason'], d['decline_reason'].replace('_', ' '))} "
-                 f"(reason code {d['decline_reason']}). {d.get('advice') or ''}".strip())
+                 f"{short_date(d['created_at'], tz)} was declined (reason code {d['decline_reason']}). "
+                 f"{d.get('advice') or REASON_WORDS.get(d['decline_reason'], '')}".strip())
         return []
 
     @staticmethod

@@ -56,7 +56,7 @@ class ActionReportFraud(Action):
                 dispatcher.utter_message(text="Which card is it about?", buttons=[
                     button(f"Card ending {c['last4']}", kind, card_last4=c["last4"]) for c in options])
                 return [SlotSet("fraud_kind", kind)]
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         events = [SlotSet("fraud_kind", kind), SlotSet("fraud_card_id", card["id"] if card else None),
                   SlotSet("fraud_transaction_id", transaction_id)]

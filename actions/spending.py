@@ -37,8 +37,10 @@ COMMON_PERIODS = ("this month", "last month", "this year")
 MERCHANT_LOOKBACK_DAYS = 400
 BREAKDOWN_ROWS = 3
 # A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
-_FOLLOW_UP = re.compile(r"\s*(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|ok(?:ay)?\s+and|"
-                        r"and\s+what\s+about|what\s+if|for)\b", re.I)
+# Filler a follow-up may start with ("ok what about last month", "fine. what about lidl", "hmm and in May").
+_LEAD_IN = r"(?:(?:ok(?:ay)?|fine|right|cool|great|thanks|hmm+|and|so|alright)\W+){0,3}"
+_FOLLOW_UP = re.compile(rf"\W*{_LEAD_IN}(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|"
+                        r"what\s+if|for|in)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(?:of|from|in)\s+(?:that|those|them|it)\b|\bthat\s+(?:period|time|month|year)\b", re.I)
 _FULL_QUESTION = re.compile(r"\b(?:spen[dt]|spending|cost|paid|pay)\b", re.I)
 FOLLOW_UP_MAX_WORDS = 8
@@ -112,8 +114,8 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
     previous = context_of(tracker)
     if previous and not entity(tracker, "period") and is_follow_up(text):
         earlier = Period(date.fromisoformat(previous["start"]), date.fromisoformat(previous["end"]),
-                         previous["label"])
-        if period is None:
+                         previous["label"]) if previous.get("start") else None
+        if period is None and earlier is not None:
             period = period_before(earlier, local_today(now, tz)) if asks_for_period_before(text) else earlier
         if merchant is None and category is None and guess is None:
             merchant, category = previous.get("merchant"), previous.get("category")
@@ -187,7 +189,8 @@ class ActionAnswerSpending(Action):
                                          subject=_subject(category, merchant).strip(),
                                          buttons=[button(p.capitalize(), "spending_query", period=p, **subject)
                                                   for p in COMMON_PERIODS])
-                return []
+                # The answer may be just a period ("this month"): it keeps this question's subject.
+                return [SlotSet("spending_context", json.dumps({"merchant": merchant, "category": category}))]
             group_by = "category" if not (category or merchant) else ("merchant" if category else None)
             result = await client.spending(start=period.start.isoformat(), end=period.end.isoformat(),
                                            category=category, merchant=merchant, group_by=group_by)

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreUnavailable, core_down, intent, short_date
+from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, intent, short_date
 from actions.formatting import money
 
 STATUS_WORDS = {"completed": "arrived", "pending": "is on its way", "failed": "failed"}
@@ -29,7 +29,7 @@ class ActionTransferStatus(Action):
         try:
             tz = (await client.me()).get("timezone") or "UTC"
             recent = await client.transfers(limit=5)
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         asked = intent(tracker)
         external = [t for t in recent if t.get("counterparty")]
@@ -67,7 +67,7 @@ class ActionKycStatus(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             kyc = await CoreClient(tracker.sender_id).kyc()
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         why = ("We're required by law (EU anti-money-laundering rules) to confirm who our customers are before "
                "money can move. " if intent(tracker) == "why_verify_identity" else "")
@@ -89,7 +89,7 @@ class ActionPendingPayments(Action):
             tz = (await client.me()).get("timezone") or "UTC"
             pending = await client.authorizations(status="pending", limit=10)
             transfers = await client.transfers(status="pending", limit=5)
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         lines = []
         if pending:

@@ -109,7 +109,8 @@ def latest_turn(tracker: Tracker) -> Turn:
     entities = {str(e.get("entity")): str(e.get("value")) for e in tracker.latest_message.get("entities") or []
                 if e.get("entity") and e.get("value") is not None}
     return Turn(text=text_of(tracker), intent=intent(tracker), entities=entities,
-                asking=tracker.get_slot("requested_slot") if tracker.active_loop_name == "transfer_form" else None)
+                asking=tracker.get_slot("requested_slot") if tracker.active_loop_name == "transfer_form" else None,
+                confidence=float((tracker.latest_message.get("intent") or {}).get("confidence") or 0))
 
 
 class ValidateTransferForm(FormValidationAction):
@@ -168,7 +169,7 @@ class ActionAskTransferRecipientId(Action):
         client = CoreClient(tracker.sender_id)
         try:
             accounts, payees = await client.accounts(), await client.payees()
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         candidates = tracker.get_slot("transfer_candidates") or []
         if candidates:
@@ -196,7 +197,7 @@ class ActionAskTransferSourceId(Action):
             return [SlotSet("transfer_aside", None)]
         try:
             accounts = await CoreClient(tracker.sender_id).accounts()
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
         dispatcher.utter_message(response="utter_ask_transfer_source_id", buttons=[
@@ -218,7 +219,7 @@ class ActionAskTransferConfirmation(Action):
         client = CoreClient(tracker.sender_id)
         try:
             accounts, payees = await client.accounts(), await client.payees()
-        except CoreUnavailable:
+        except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
         draft = draft_of(tracker)
         source = next((a for a in accounts if a["id"] == draft.source), None)
@@ -258,7 +259,8 @@ class ActionFinishTransfer(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         draft = draft_of(tracker)
         summary = json.loads(tracker.get_slot("transfer_summary") or "{}") or {}
-        if not draft.confirmed or not summary or summary.get("key") != draft.stated:
+        # apply_turn confirms only a yes to the summary as stated, so the frozen summary is what was agreed.
+        if not draft.confirmed or not summary:
             if draft.cancelled:
                 dispatcher.utter_message(response="utter_transfer_cancelled")
             return reset_slots()

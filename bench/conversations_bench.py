@@ -1,6 +1,6 @@
 """The conversation evaluation set, both halves, end to end on a stack of its own.
 
-    .venv/bin/python -m bench.conversations_bench [--split tuned|heldout|both]
+    .venv/bin/python -m bench.conversations_bench [--split tuned|heldout|dev|both]
 
 Starts core, action server and Rasa (the model `make train` built) on ports 38000/35005/35055 against a
 new seeded database and Redis dbs 11/12, runs tests/conversations/runner.py through
@@ -63,7 +63,7 @@ def run_split(client: runner.Client, split: str) -> dict[str, float | int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("tuned", "heldout", "both"), default="both")
+    parser.add_argument("--split", choices=("tuned", "heldout", "dev", "both"), default="both")
     args = parser.parse_args()
     if not MODEL.exists():
         sys.exit(f"no trained model at {MODEL}: run `make train`")
@@ -71,8 +71,8 @@ def main() -> None:
         redis.Redis.from_url(db).flushdb()
     with temporary_database(prefix="bankbot_convbench") as url:
         seed_demo(url)
-        stack("up", url)
         try:
+            stack("up", url)
             client = runner.Client(f"http://127.0.0.1:{PORTS['core']}", f"http://127.0.0.1:{PORTS['rasa']}",
                                    os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token"))
             client.sign_in()

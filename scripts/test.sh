@@ -16,6 +16,8 @@ $PY -m scripts.train >/dev/null
 if [ -d bot/tests_components ]; then
   PYTHONPATH="$PWD:$PWD/bot" .venv-bot/bin/python -m pytest bot/tests_components -q -p no:cacheprovider
 fi
+# Every custom action in process (rasa_sdk Tracker and CollectingDispatcher) against its own real stack.
+PYTHONPATH="$PWD:$PWD/bot" .venv-bot/bin/python -m pytest actions_tests -q -p no:cacheprovider
 scripts/rasa_test_stories.sh
 $PY -m pytest -q "$@"
 echo "make test took $(( $(date +%s) - started )) s"

@@ -25,7 +25,7 @@ from actions.understanding.amounts import parse_amount
 from actions.understanding.categories import find_recipient
 
 __all__ = ["AccountMention", "Role", "TransferDraft", "Turn", "account_roles", "apply_turn",
-           "is_affirmative_text", "looks_like_transfer"]
+           "is_affirmative_text", "is_negative_text", "looks_like_transfer"]
 
 Role = Literal["source", "destination"]
 
@@ -169,15 +169,32 @@ def _is_bare_link(tokens: list[str], end: int, start: int) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # one customer turn applied to the transfer being prepared
 
+# Yes and no are short: longer messages are never read as one (and the patterns stay cheap).
+YES_NO_MAX_CHARS = 100
 _NEGATIVE = re.compile(r"\W*(?:no|nope|nah|cancel|stop|abort|forget\s+it|never\s*mind|nevermind|don'?t|do\s+not)\b",
                        re.I)
-_AFFIRMATIVE = re.compile(r"\W*(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|correct|go\s+ahead|do\s+it|"
-                          r"send\s+it|proceed|absolutely|please\s+do|that'?s\s+right)\W*(?:please|thanks|thank you)?"
-                          r"\W*$", re.I)
-_YES_FIRST = re.compile(r"\W*(?:ok(?:ay)?\W+)?(?:yes|yeah|yep|yup|sure|correct)\b(?!\W*(?:but|except|not))", re.I)
+# "hmm ok leave it then": a wish to stop anywhere in a short message.
+_CANCEL_ANYWHERE = re.compile(r"\b(?:leave\s+it|forget\s+(?:it|about\s+it|that)|cancel|never\s*mind|skip\s+it|"
+                              r"drop\s+it|scrap\s+(?:it|that)|don'?t\s+(?:send|bother|do)|not\s+now|no\s+thanks)\b",
+                              re.I)
+# Words that make a "yes" something else ("ok but later", "yes no wait", "maybe").
+_HEDGE = re.compile(r"\b(?:but|not|no|wait|hold|hang|later|maybe|unless|except|leave|hmm+|instead|actually)\b", re.I)
+_YES_WORDS = (r"(?:y|yes|yeah|yep|yup|ok|okay|sure|thing|confirm(?:ed)?|correct|go\s+ahead|do\s+it|send\s+it|proceed|"
+              r"absolutely|please\s+do|please|thanks|thank\s+you|that'?s\s+(?:right|fine|correct)|fine|perfect|great|"
+              r"alright|all\s+right|go\s+for\s+it|with\s+the\s+transfer|lovely|cool)")
+_AFFIRMATIVE = re.compile(rf"{_YES_WORDS}(?:\s+{_YES_WORDS})*", re.I)
+_CORE_YES = re.compile(r"\b(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|correct|go\s+ahead|do\s+it|send\s+it|"
+                       r"proceed|absolutely|please\s+do|right|fine|perfect|alright|go\s+for\s+it)\b")
+_YES_FIRST = re.compile(r"(?:ok(?:ay)?\s+)?(?:yes|yeah|yep|yup|sure|correct)\b", re.I)
+AFFIRM_CONFIDENCE = 0.9
 _CORRECTION = re.compile(r"\b(?:make\s+it|actually|instead|change|only|just|rather|correction|sorry)\b", re.I)
 _PAYEE_CUE = re.compile(r"\b(?:to|pay|paying|send|for)\b", re.I)
 UNCLEAR_TURNS_BEFORE_GIVING_UP = 2
+SHORT_CORRECTION_WORDS = 5
+_SAVE_VERB = re.compile(r"\b(?:save|stash|squirrel(?:\s+away)?|put\s+aside|set\s+aside)\b", re.I)
+_SLANG_MONEY = re.compile(r"\b(?:quid|bucks?|squid)\b", re.I)
+_SWAP = re.compile(r"\b(?:(?:the\s+)?other\s+way\s+a?round|the\s+reverse|reverse\s+(?:it|that|the\s+direction)|"
+                   r"swap\s+(?:them|it|the\s+accounts)|switch\s+(?:them|it)\s+(?:round|around)|backwards)\b", re.I)
 
 
 # "my landlord": the one saved payee whose name says it is a letting agent or landlord.
@@ -222,33 +239,58 @@ class Turn:
     intent: str
     entities: dict[str, str]
     asking: str | None                 # the slot the bot asked for last
+    confidence: float = 1.0            # of the intent
 
 
-def _is_negative(turn: Turn) -> bool:
-    return turn.intent == "deny" or bool(_NEGATIVE.match(turn.text))
+def _words(text: str) -> str:
+    """Lower-case words separated by single spaces: what yes/no patterns are matched against."""
+    return " ".join(re.findall(r"[\w']+", text[: YES_NO_MAX_CHARS * 2].lower()))
+
+
+def is_negative_text(text: str) -> bool:
+    """ "no", "cancel", "wait", "hmm ok leave it then": the customer does not want it (any short message)."""
+    if len(text) > YES_NO_MAX_CHARS:
+        return False
+    return bool(_NEGATIVE.match(text) or _CANCEL_ANYWHERE.search(text))
 
 
 def is_affirmative_text(text: str) -> bool:
     """ "yes", "ok go ahead", "sure, thanks": a plain yes, whatever the intent classifier said."""
-    return bool(_AFFIRMATIVE.match(text)) or bool(_YES_FIRST.match(text))
+    if len(text) > YES_NO_MAX_CHARS or is_negative_text(text) or _HEDGE.search(text):
+        return False
+    words = _words(text)
+    return bool((_AFFIRMATIVE.fullmatch(words) and _CORE_YES.search(words)) or _YES_FIRST.match(words))
+
+
+def _is_negative(turn: Turn) -> bool:
+    return turn.intent == "deny" or is_negative_text(turn.text)
 
 
 def _is_affirmative(turn: Turn) -> bool:
-    return is_affirmative_text(turn.text) or (turn.intent == "affirm" and not _NEGATIVE.match(turn.text))
+    """A yes in words, or the affirm intent said with confidence and without a hedge or a no."""
+    if is_affirmative_text(turn.text):
+        return True
+    return turn.intent == "affirm" and turn.confidence >= AFFIRM_CONFIDENCE and len(turn.text) <= YES_NO_MAX_CHARS \
+        and not is_negative_text(turn.text) and not _HEDGE.search(turn.text)
 
 
-def _amount(turn: Turn, currency: str | None) -> str | None:
+def _amount(turn: Turn, currency: str | None, held_currencies: set[str]) -> str | None:
     money = parse_amount(turn.entities.get("amount") or turn.text, currency)
     if money is None:
         return None
     said_currency = parse_amount(turn.text, None)
-    # asking None: the form is starting, so this message is the transfer request itself.
+    # asking None: the form is starting, so this message is the transfer request itself; at the summary a
+    # short message with a number changes the amount ("no wait, 30").
     expected = (turn.asking in (None, "transfer_amount") or turn.intent == "transfer_money"
                 or bool(_CORRECTION.search(turn.text))
+                or (turn.asking == "transfer_confirmation" and len(turn.text.split()) <= SHORT_CORRECTION_WORDS)
                 or (said_currency is not None and said_currency.currency is not None))
     if not expected:
         return None
-    return f"{money.amount} {money.currency or ''}".strip()
+    code = money.currency
+    if code and code != currency and _SLANG_MONEY.search(turn.text) and code not in held_currencies:
+        code = currency  # "30 quid" from someone who banks in euros means 30 of their own money
+    return f"{money.amount} {code or ''}".strip()
 
 
 def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
@@ -270,7 +312,7 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
         source_now = chosen_source
     currency = next((str(a.get("currency")) for a in accounts if str(a["id"]) == (source or "")), None) or \
         next((str(a.get("currency")) for a in accounts), None)
-    amount_now = _amount(turn, currency)
+    amount_now = _amount(turn, currency, {str(a.get("currency")) for a in accounts})
     for mention in account_roles(turn.text, accounts):
         role = mention.role
         if role is None and turn.asking in ("transfer_source_id", "transfer_recipient_id"):
@@ -292,6 +334,13 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
         recipient = f"account:{source}" if source and source != source_now else None
     if recipient_now and source_now is None and recipient_now == f"account:{source}":
         source = recipient.split(":", 1)[1] if recipient and recipient.startswith("account:") else None
+    if recipient_now is None and recipient is None and _SAVE_VERB.search(turn.text):
+        savings = [i for i, a in own.items() if a.get("type") == "savings" and i != (source_now or source)]
+        if len(savings) == 1:
+            recipient_now = f"account:{savings[0]}"  # "save 30 from my everyday account"
+    if _SWAP.search(turn.text) and source and recipient and recipient.startswith("account:") \
+            and not (recipient_now or source_now):
+        source_now, recipient_now = recipient.split(":", 1)[1], f"account:{source}"
     amount, recipient, source = amount_now or amount, recipient_now or recipient, source_now or source
     if recipient == f"account:{source}":
         recipient = None if recipient_now is None else recipient
@@ -313,6 +362,8 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
     if turn.asking == "transfer_confirmation" and _is_affirmative(turn) and draft.stated is not None \
             and draft.stated == draft.summary_key():
         return replace(draft, confirmed=True)
+    if turn.asking is None:
+        return draft  # the request that started the form ("I want to send money"): nothing to be unclear about
     unclear = draft.unclear_turns + 1
     return replace(draft, unclear_turns=unclear, cancelled=unclear >= UNCLEAR_TURNS_BEFORE_GIVING_UP)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,19 +33,24 @@ OWN_INTENTS = {"check_balance", "spending_query", "search_transactions", "transf
                "unfreeze_card", "request_human", "greet", "goodbye", "affirm", "deny", "thank_you", "bot_challenge",
                "out_of_scope"}
 MAIN_ACTION_PAYLOADS = {"/check_balance", "/spending_query", "/transfer_money", "/freeze_card", "/request_human",
-                        "/unfreeze_card", "/search_transactions"}
+                        "/unfreeze_card", "/search_transactions", "/deny"}
 EURO = re.compile(r"€(-?[\d,]+\.\d{2})")
 SUMMARY = re.compile(r"send €([\d,]+\.\d{2}) from (.+?) to (.+?), ", re.I)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TIMEOUT_SECONDS = 60
+REFILL_MARGIN = Decimal("500.00")
+
+
+SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev"}
 
 
 def load(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(utterances, conversations) of one half: "tuned" or "heldout"."""
-    assert split in ("tuned", "heldout"), split
-    utterances = yaml.safe_load((DATA / f"utterances_{split}.yml").read_text(encoding="utf-8"))["utterances"]
-    conversations = yaml.safe_load((DATA / f"conversations_{split}.yml").read_text(encoding="utf-8"))["conversations"]
-    return utterances, conversations
+    """(utterances, conversations) of one part: "tuned" and "dev" (rules and examples may be fitted to
+    them) or "heldout" (never looked at item by item, only its figures)."""
+    folder = SPLITS[split]
+    utterances = yaml.safe_load((folder / f"utterances_{split}.yml").read_text(encoding="utf-8"))["utterances"]
+    conversations = yaml.safe_load((folder / f"conversations_{split}.yml").read_text(encoding="utf-8"))
+    return utterances, conversations["conversations"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,6 +182,21 @@ class Client:
             done = self.http.post(f"{self.core_url}/v1/handoffs/{handoff['id']}/{step}", headers=self.agent_headers)
             assert done.status_code == 200, done.text
 
+    def ensure_funds(self, spec: dict[str, Any]) -> None:
+        """Top up the source account through the core's own API when the set's transfers drained it, so a
+        transfer the set expects to go through is not refused for want of funds (not what is measured)."""
+        source = self.get("/v1/accounts")
+        by_type = {a["type"]: a for a in source}
+        amount = Decimal(spec["amount"])
+        if Decimal(by_type[spec["from"]]["available"]) >= amount + REFILL_MARGIN:
+            return
+        refill = amount + REFILL_MARGIN
+        response = self.http.post(f"{self.core_url}/v1/transfers", headers={
+            **self.headers, "Idempotency-Key": f"eval-refill-{uuid.uuid4().hex}"}, json={
+            "from_account_id": by_type[spec["to"]]["id"], "to_account_id": by_type[spec["from"]]["id"],
+            "amount": f"{refill:.2f}", "currency": by_type[spec["from"]]["currency"], "reference": "evaluation refill"})
+        assert response.status_code == 201, response.text
+
     def restore_cards(self) -> None:
         """Undo what a freeze request in the set did, so each item starts from the same state."""
         for card in self.get("/v1/cards"):
@@ -281,6 +302,8 @@ def check_out_of_scope(reply: dict[str, Any], item: str, text: str) -> Outcome:
 def run_utterance(client: Client, u: dict[str, Any]) -> list[Outcome]:
     """One utterance in a fresh conversation; a fully specified transfer is confirmed with one yes."""
     outcomes: list[Outcome] = []
+    if "transfer" in u:
+        client.ensure_funds(u["transfer"])
     before = client.balances()
     reply = client.chat(u["text"], None)
     conversation = reply["conversation_id"]
@@ -313,6 +336,9 @@ def run_utterance(client: Client, u: dict[str, Any]) -> list[Outcome]:
 
 def run_conversation(client: Client, c: dict[str, Any]) -> list[Outcome]:
     outcomes: list[Outcome] = []
+    for turn in c["turns"]:
+        if "executed" in turn["expect"]:
+            client.ensure_funds(turn["expect"]["executed"])
     start = client.balances()
     conversation: str | None = None
     spending_turns = 0

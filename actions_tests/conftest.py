@@ -1,0 +1,160 @@
+"""A real core for the action tests, and the customers' conversations bound to it.
+
+The stack (core, action server, Rasa) runs as in tests/e2e/conftest.py, on its own ports (28000, 25055,
+25005), its own Redis dbs and a database created and seeded for this session. The actions themselves
+run in this process: CORE_URL points them at this core, and each test's sender id is a conversation
+the core bound to alice or bob when that customer posted a chat message, so the service token the
+actions ask for acts for exactly that customer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import yaml
+
+try:
+    import rasa_sdk  # noqa: F401 - the actions run in this process
+except ImportError as exc:  # the core's .venv has no Rasa SDK
+    raise pytest.UsageError('actions_tests run with the bot\'s interpreter: PYTHONPATH="$PWD:$PWD/bot" '
+                            ".venv-bot/bin/python -m pytest actions_tests") from exc
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_PYTHON = str(ROOT / ".venv" / "bin" / "python")  # the core's interpreter (api/, data/, migrations)
+MODEL = ROOT / "var" / "models" / "current.tar.gz"
+STACK_NAME = "actions-tests"
+PORTS = {"core": 28000, "rasa": 25005, "actions": 25055}
+REDIS_URL = "redis://127.0.0.1:6379/7"  # this stack's own Redis db (rate limits, idempotency), emptied first
+TRACKER_DB = 8  # Rasa's tracker and lock store for this stack
+MONEY_RATE_LIMIT = "1000/minute"  # the limit has its own API test; here it would only get in the way
+CORE_URL = f"http://127.0.0.1:{PORTS['core']}"
+PASSWORD = "demo-password"  # noqa: S105 - the documented demo credential (demo data only)
+
+
+def _core_python(*args: str) -> str:
+    result = subprocess.run([CORE_PYTHON, *args], cwd=ROOT, capture_output=True, text=True,  # noqa: S603
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _stack(command: str, database_url: str) -> None:
+    _core_python("-m", "scripts.stack", command, "--name", STACK_NAME, "--core-port", str(PORTS["core"]),
+                 "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
+                 "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", str(TRACKER_DB),
+                 "--model", str(MODEL), "--core-workers", "2")
+
+
+@dataclass
+class Core:
+    """The running core, seen as its customers (and staff) see it through the public API."""
+
+    url: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:  # sign in once per user and session: login is rate limited
+            response = httpx.post(f"{self.url}/v1/auth/token", data={"username": username, "password": PASSWORD},
+                                  timeout=30)
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def get(self, username: str, path: str, **params: Any) -> Any:
+        response = httpx.get(f"{self.url}{path}", params=params, headers=self.headers(username), timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, username: str, path: str, body: Any = None) -> Any:
+        response = httpx.post(f"{self.url}{path}", json=body, headers=self.headers(username), timeout=30)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def conversation(self, username: str) -> str:
+        """A new conversation that the core binds to this customer: the customer says hello in the chat."""
+        response = httpx.post(f"{self.url}/v1/chat/messages", json={"text": "/greet"},
+                              headers=self.headers(username), timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()["conversation_id"]
+
+    # --- read-backs used by many tests -------------------------------------------------------------
+    def accounts(self, username: str) -> dict[str, dict[str, Any]]:
+        """The customer's accounts by type (checking, savings)."""
+        return {a["type"]: a for a in self.get(username, "/v1/accounts")}
+
+    def card(self, username: str) -> dict[str, Any]:
+        cards = self.get(username, "/v1/cards")
+        assert len(cards) == 1, cards  # the demo customers have one card each
+        return cards[0]
+
+    def set_card(self, username: str, status: str) -> None:
+        card = self.card(username)
+        if card["status"] != status:
+            self.post(username, f"/v1/cards/{card['id']}/{'freeze' if status == 'frozen' else 'unfreeze'}")
+
+
+@pytest.fixture(scope="session")
+def core() -> Iterator[Core]:
+    assert MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does it first)"
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{TRACKER_DB}").flushdb()
+    database_url = _core_python("-m", "actions_tests.database", "create").strip().splitlines()[-1]
+    previous = os.environ.get("CORE_URL")
+    try:
+        _stack("down", database_url)  # a stack left over by an interrupted run would serve an old database
+        _stack("up", database_url)
+        os.environ["CORE_URL"] = CORE_URL  # actions/settings.py reads it for every CoreClient
+        yield Core(CORE_URL)
+    finally:
+        if previous is None:
+            os.environ.pop("CORE_URL", None)
+        else:
+            os.environ["CORE_URL"] = previous
+        try:
+            _stack("down", database_url)
+        finally:
+            _core_python("-m", "actions_tests.database", "drop", database_url)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "covers(*action_classes): the action classes a test exercises")
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """The bot's domain (bot/domain/*.yml merged), as the action server receives it."""
+    merged: dict[str, Any] = {"responses": {}, "slots": {}, "actions": [], "forms": {}}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key in ("responses", "slots", "forms"):
+            merged[key].update(part.get(key) or {})
+        merged["actions"] += part.get("actions") or []
+    return merged
+
+
+@pytest.fixture()
+def alice(core: Core) -> str:
+    """A fresh conversation of alice's (identity verified, checking and savings, card ending 4821)."""
+    return core.conversation("alice")
+
+
+@pytest.fixture()
+def bob(core: Core) -> str:
+    """A fresh conversation of bob's (identity verification pending: he cannot move money yet)."""
+    return core.conversation("bob")
+
+
+@pytest.fixture()
+def alice_card_active(core: Core) -> Iterator[dict[str, Any]]:
+    """Alice's card, active before the test and again after it (tests freeze it)."""
+    core.set_card("alice", "active")
+    yield core.card("alice")
+    core.set_card("alice", "active")
