@@ -92,9 +92,15 @@ class CoreClient:
     async def set_card_frozen(self, card_id: str, frozen: bool) -> dict[str, Any]:
         return await self.request("POST", f"/v1/cards/{card_id}/{'freeze' if frozen else 'unfreeze'}")
 
-    async def authorizations(self, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+    async def authorizations(self, status: str | None = None, limit: int = 20,
+                             kind: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {}),
+                                  **({"kind": kind} if kind else {})}
         return await self.request("GET", "/v1/authorizations", params=params)
+
+    async def report_candidates(self, kind: str, limit: int) -> list[dict[str, Any]]:
+        """The payments a fraud report of `kind` may be about; the core decides which those are."""
+        return await self.request("GET", "/v1/fraud-reports/candidates", params={"kind": kind, "limit": limit})
 
     async def transfers(self, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}

@@ -39,11 +39,11 @@ class ActionExplainDecline(Action):
             if intent(tracker) == "declined_transfer":
                 failed = await client.transfers(status="failed", limit=1)
                 return self._transfer(dispatcher, failed[0] if failed else None, tz)
-            declines = await client.authorizations(status="declined", limit=20)
+            cash = intent(tracker) == "declined_cash_withdrawal"
+            declines = await client.authorizations(status="declined", limit=1,
+                                                   kind="cash_withdrawal" if cash else None)
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
-        if intent(tracker) == "declined_cash_withdrawal":
-            declines = [d for d in declines if d.get("category") == "cash"]
         if not declines:
             dispatcher.utter_message(text="I can't see any declined payment on your cards recently. If a shop says "
                                           "it was declined, try again; if it fails again, tell me the shop's name.")

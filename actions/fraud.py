@@ -19,16 +19,6 @@ FRAUD_SLOTS = ("fraud_kind", "fraud_card_id", "fraud_transaction_id", "fraud_awa
 CANDIDATES = 4
 
 
-def _matches(kind: str, item: dict[str, Any]) -> bool:
-    if not item["amount"].startswith("-"):
-        return False
-    if kind == "cash_withdrawal_not_recognised":
-        return item.get("category") == "cash"
-    if kind == "direct_debit_payment_not_recognised":
-        return item.get("category") in ("subscriptions", "utilities", "rent")
-    return item.get("kind") == "card_payment" and item.get("category") != "cash"
-
-
 class ActionReportFraud(Action):
     def name(self) -> str:
         return "action_report_fraud"
@@ -43,8 +33,7 @@ class ActionReportFraud(Action):
             transaction_id = entity(tracker, "transaction_id")
             if kind in TRANSACTION_KINDS and not transaction_id:
                 me = await client.me()
-                page = await client.transactions(limit=50)
-                recent = [i for i in page.get("items", []) if _matches(kind, i)][:CANDIDATES]
+                recent = await client.report_candidates(kind, CANDIDATES)
                 if recent:
                     tz = me.get("timezone") or "UTC"
                     dispatcher.utter_message(text="I'm sorry. Which one don't you recognise?", buttons=[

@@ -19,6 +19,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 DEFAULT_COUNT, MAX_COUNT, SCAN_LIMIT = 5, 20, 200
 _LAST_N = re.compile(r"\b(?:last|latest|recent|past)\s+(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 _ABOVE = re.compile(r"\b(?:over|above|more than|greater than|bigger than|at least)\b", re.I)
+# "payments over 50", "what did I buy": money out only (not salary, not money moved in).
+_MONEY_OUT = re.compile(r"\b(?:payments?|paid|pay|spent|spend|purchases?|bought|buy|charges?|charged|card)\b", re.I)
 
 
 def wanted_count(text: str) -> int:
@@ -29,12 +31,13 @@ def wanted_count(text: str) -> int:
     return max(1, min(MAX_COUNT, int(word) if word.isdigit() else NUMBER_WORDS[word]))
 
 
-def minimum_amount(text: str) -> Decimal | None:
+def minimum_amount(text: str) -> tuple[Decimal, str | None] | None:
+    """The amount after "over"/"above"..., with its currency if said."""
     match = _ABOVE.search(text)
     if not match:
         return None
     parsed = parse_amount(text[match.end():])
-    return parsed.amount if parsed else None
+    return (parsed.amount, parsed.currency) if parsed else None
 
 
 class ActionSearchTransactions(Action):
@@ -48,7 +51,8 @@ class ActionSearchTransactions(Action):
         try:
             f = await filters_from(tracker, client)
             tz, merchant, category, period = f.tz, f.merchant, f.category, f.period
-            floor = minimum_amount(text)
+            minimum = minimum_amount(text)
+            floor = minimum[0] if minimum else None
             count = wanted_count(text)
             page = await client.transactions(
                 start=period.start.isoformat() if period else None, end=period.end.isoformat() if period else None,
@@ -59,14 +63,17 @@ class ActionSearchTransactions(Action):
             dispatcher.utter_message(text=f"Sorry, I couldn't search that ({error.title or error.code}).")
             return []
         items = page.get("items", [])
+        if _MONEY_OUT.search(text):
+            items = [i for i in items if Decimal(i["amount"]) < 0]
         if floor is not None:
             items = [i for i in items if abs(Decimal(i["amount"])) >= floor]
         items = items[:count]
+        currency = items[0]["currency"] if items else (minimum[1] if minimum and minimum[1] else None)
         what = " ".join(filter(None, [f"at {merchant}" if merchant else None,
                                       f"in {category}" if category else None,
                                       period.label if period else None,
-                                      f"of {money(str(floor), items[0]['currency'])} or more"
-                                      if floor is not None and items else None]))
+                                      (f"of {money(str(floor), currency) if currency else floor} or more"
+                                       if floor is not None else None)]))
         if not items:
             dispatcher.utter_message(text=f"I found no transactions {what}.".replace("  ", " ").replace(" .", "."))
             return []

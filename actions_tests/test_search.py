@@ -52,4 +52,14 @@ async def test_nothing_found_says_so(alice: str, domain: dict) -> None:
     out = await run(ActionSearchTransactions(), tracker(alice, "transactions over 50000 euro last month",
                                                         "search_transactions"), domain)
     _, _, label = last_month()
-    assert out.said == [f"I found no transactions {label}."]
+    assert out.said == [f"I found no transactions {label} of €50,000.00 or more."]
+
+
+async def test_payments_above_an_amount_are_money_out_only(core: Core, alice: str, domain: dict) -> None:
+    out = await run(ActionSearchTransactions(), tracker(alice, "payments over 100 euro last month",
+                                                        "search_transactions"), domain)
+    start, end, label = last_month()
+    scanned = core.get("alice", "/v1/transactions", **{"from": start, "to": end}, limit=200)["items"]
+    big = [i for i in scanned if Decimal(i["amount"]) <= -100][:5]
+    assert big and any(Decimal(i["amount"]) >= 100 for i in scanned)  # there is money in that must be left out
+    assert out.said[0].splitlines()[1:] == [line(i) for i in big]

@@ -102,8 +102,10 @@ def transactions(customer_id: CustomerIdDep, session: SessionDep, account_id: uu
                                 limit=limit, after_cursor=cursor)
     except ledger.LedgerError as error:
         raise problem_from(error) from error
-    return TransactionPage(next_cursor=page.next_cursor, items=[
-        TransactionOut(id=i.transaction_id, account_id=i.account_id, posted_at=i.effective_at,
-                       amount=to_decimal_string(i.amount, i.currency), currency=i.currency, merchant=i.merchant,
-                       category=i.category, description=i.description, kind=i.kind, status=i.status)
-        for i in page.items])
+    return TransactionPage(next_cursor=page.next_cursor, items=[transaction_out(i) for i in page.items])
+
+
+def transaction_out(i: ledger.StatementItem) -> TransactionOut:
+    return TransactionOut(id=i.transaction_id, account_id=i.account_id, posted_at=i.effective_at,
+                          amount=to_decimal_string(i.amount, i.currency), currency=i.currency, merchant=i.merchant,
+                          category=i.category, description=i.description, kind=i.kind, status=i.status)

@@ -39,13 +39,22 @@ def set_frozen(session: Session, principal: Principal, customer_id: uuid.UUID, c
     return card
 
 
+# A cash withdrawal is an authorization in the cash category (ATM merchant codes); everything else is a payment.
+CASH_CATEGORY = "cash"
+
+
 def authorizations(session: Session, customer_id: uuid.UUID, card_id: uuid.UUID | None, status: str | None,
-                   limit: int) -> list[Authorization]:
+                   limit: int, kind: str | None = None) -> list[Authorization]:
     assert 1 <= limit <= MAX_AUTHORIZATIONS_PAGE
+    assert kind in (None, "cash_withdrawal", "card_payment")
     query = select(Authorization).join(Card, Card.id == Authorization.card_id).where(Card.customer_id == customer_id)
     if card_id is not None:
         owned_card(session, customer_id, card_id)
         query = query.where(Authorization.card_id == card_id)
     if status is not None:
         query = query.where(Authorization.status == status)
+    if kind == "cash_withdrawal":
+        query = query.where(Authorization.category == CASH_CATEGORY)
+    elif kind == "card_payment":
+        query = query.where(Authorization.category.is_distinct_from(CASH_CATEGORY))
     return list(session.scalars(query.order_by(Authorization.created_at.desc(), Authorization.id).limit(limit)))

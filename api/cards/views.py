@@ -96,6 +96,8 @@ def card_authorizations(card_id: uuid.UUID, customer_id: CustomerIdDep, session:
 def all_authorizations(customer_id: CustomerIdDep, session: SessionDep,
                        status: Literal["approved", "declined", "pending"] | None = None,
                        limit: Annotated[int, Query(ge=1, le=service.MAX_AUTHORIZATIONS_PAGE)] = 20,
+                       kind: Literal["cash_withdrawal", "card_payment"] | None = None,
                        ) -> list[AuthorizationOut]:
-    """Across all the customer's cards: what the assistant reads for "why was my payment declined"."""
-    return [authorization_out(a) for a in service.authorizations(session, customer_id, None, status, limit)]
+    """Across all the customer's cards: what the assistant reads for "why was my payment declined";
+    `kind` keeps cash withdrawals or card payments only."""
+    return [authorization_out(a) for a in service.authorizations(session, customer_id, None, status, limit, kind)]

@@ -27,6 +27,34 @@ NEXT_STEPS = {
                                            "within 10 business days.",
 }
 MAX_PAGE = 200
+MAX_CANDIDATES = 10
+CANDIDATE_SCAN = 200  # the customer's most recent posted entries a report may be about
+# Which of a customer's payments a report of each kind can be about: a business rule, so it lives here.
+DIRECT_DEBIT_CATEGORIES = frozenset({"subscriptions", "utilities", "rent"})
+
+
+def may_be_reported_as(kind: str, item: ledger.StatementItem) -> bool:
+    """Whether an outgoing entry is the kind of payment a report of `kind` is about."""
+    if item.amount >= 0:
+        return False
+    if kind == "cash_withdrawal_not_recognised":
+        return item.category == "cash"
+    if kind == "direct_debit_payment_not_recognised":
+        return item.category in DIRECT_DEBIT_CATEGORIES
+    if kind == "card_payment_not_recognised":
+        return item.kind == "card_payment" and item.category != "cash"
+    return False
+
+
+def report_candidates(session: Session, customer_id: uuid.UUID, *, kind: str, limit: int) -> list[ledger.StatementItem]:
+    """The customer's latest payments a fraud report of `kind` may be about, newest first."""
+    assert 1 <= limit <= MAX_CANDIDATES
+    conn = driver_connection(session)
+    ids = [a.id for a in ledger.accounts_for_owner(conn, str(customer_id))]
+    if not ids:
+        return []
+    page = ledger.statement(conn, account_ids=ids, limit=CANDIDATE_SCAN)
+    return [item for item in page.items if may_be_reported_as(kind, item)][:limit]
 
 
 def _owned_transaction(session: Session, customer_id: uuid.UUID, transaction_id: uuid.UUID) -> None:

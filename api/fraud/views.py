@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from api.accounts.views import TransactionOut, transaction_out
 from api.auth.security import Principal
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, require_role
 from api.fraud import service
@@ -47,6 +48,10 @@ class CaseUpdateIn(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
+TransactionKind = Literal["card_payment_not_recognised", "cash_withdrawal_not_recognised",
+                          "direct_debit_payment_not_recognised"]
+
+
 def case_out(case: FraudCase) -> FraudCaseOut:
     return FraudCaseOut(id=case.id, customer_id=case.customer_id, kind=case.kind, card_id=case.card_id,
                         transaction_id=case.transaction_id, status=case.status, card_frozen=case.card_frozen,
@@ -65,6 +70,13 @@ def report_fraud(body: FraudReportIn, principal: PrincipalDep, customer_id: Cust
 
 
 Compliance = Annotated[Principal, Depends(require_role("compliance"))]
+
+
+@router.get("/fraud-reports/candidates", response_model=list[TransactionOut])
+def report_candidates(customer_id: CustomerIdDep, session: SessionDep, kind: TransactionKind,
+                      limit: Annotated[int, Query(ge=1, le=service.MAX_CANDIDATES)] = 4) -> list[TransactionOut]:
+    """The customer's latest payments a report of `kind` can be about (cash withdrawals, direct debits...)."""
+    return [transaction_out(i) for i in service.report_candidates(session, customer_id, kind=kind, limit=limit)]
 
 
 @router.get("/fraud-cases", response_model=list[FraudCaseOut])
