@@ -2,7 +2,8 @@
 
 Before saying so, the conversation is asked what the words can mean in context: a yes to the merchant
 the bot asked about, a follow-up that changes one filter of the last spending question ("and spotify?",
-"what about September?"), or a transfer request with a misspelt verb ("transfr 70 to my savings").
+"what about September?"), a transfer request with a misspelt verb ("transfr 70 to my savings"), or a
+whole spending question (a category or merchant and a period) when spending is among the top intents.
 Otherwise an out-of-scope message gets the plain answer of what the assistant can do, and an unsure one
 the top candidate intents as buttons.
 """
@@ -52,6 +53,14 @@ async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
             return await ActionAnswerSpending().run(dispatcher, tracker, domain)
         if looks_like_transfer(text, await client.accounts()):
             return [FollowupAction("transfer_form")]
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [r.get("name") for r in ranking if r.get("name") != "nlu_fallback"][:CANDIDATES]
+        if "spending_query" in candidates and find_period_phrase(text) and (
+                find_category(text, typos=False) or find_merchant(text, await customer_merchants(client),
+                                                                  fuzzy=False)):
+            # Unsure of the intent, but the words are a whole spending question ("cash withdrawals in the
+            # past 30 days"): the answer names its filter and period, so a misreading shows.
+            return await ActionAnswerSpending().run(dispatcher, tracker, domain)
     except (CoreUnavailable, CoreError):
         return None
     return None

@@ -58,7 +58,7 @@ async def test_nothing_found_says_so(alice: str, domain: dict) -> None:
 async def test_payments_above_an_amount_are_money_out_only(core: Core, alice: str, domain: dict) -> None:
     out = await run(ActionSearchTransactions(), tracker(alice, "payments over 100 euro last month",
                                                         "search_transactions"), domain)
-    start, end, label = last_month()
+    start, end, _ = last_month()
     scanned = core.get("alice", "/v1/transactions", **{"from": start, "to": end}, limit=200)["items"]
     big = [i for i in scanned if Decimal(i["amount"]) <= -100][:5]
     assert big and any(Decimal(i["amount"]) >= 100 for i in scanned)  # there is money in that must be left out
