@@ -177,9 +177,14 @@ def _currency_from_after(m: re.Match[str]) -> str | None:
     return None
 
 
+CONTEXT_CHARS = 64
+
+
 def _candidate(text: str, start: int, end: int, value: Decimal, words: bool,
                default_currency: str | None) -> _Candidate | None:
-    before, rest = text[:start], text[end:]
+    # Context is read from a fixed window on each side, so the work per number is bounded and a message
+    # full of numbers costs time in proportion to its length.
+    before, rest = text[max(0, start - CONTEXT_CHARS):start], text[end:end + CONTEXT_CHARS]
     after = _AFTER_RE.match(rest)
     assert after is not None  # every group is optional
     mult = (after.group("mult") or "").strip().lower()

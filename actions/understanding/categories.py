@@ -106,14 +106,19 @@ _FUZZY_CATEGORY_WORDS = {p: c for c, phrases in CATEGORY_SYNONYMS.items() for p 
 _CATEGORY_TYPO_RATIO = 0.86
 
 
+_TYPO_TOKENS_MAX = 40
+# Fuzzy merchant matching looks at this many distinct words and word pairs at most (bounded work).
+_FUZZY_GRAMS_MAX = 60
+_FUZZY_GRAM_MAX_CHARS = 40  # distinct words looked at: a bound on the work for any message
+
+
 def _category_by_spelling(norm: str) -> str | None:
     """A category named with a typo: a word of 6+ letters within a small edit of a category word."""
-    for token in norm.split():
-        if len(token) < 6 or token in _COMMON_WORDS:
-            continue
+    tokens = [t for t in dict.fromkeys(norm.split()) if 6 <= len(t) <= 20 and t not in _COMMON_WORDS]
+    for token in tokens[:_TYPO_TOKENS_MAX]:
         for phrase, category in _FUZZY_CATEGORY_WORDS.items():
-            close = SequenceMatcher(None, token, phrase).ratio() >= _CATEGORY_TYPO_RATIO
-            if abs(len(phrase) - len(token)) <= 2 and close:
+            if abs(len(phrase) - len(token)) <= 2 and \
+                    SequenceMatcher(None, token, phrase).ratio() >= _CATEGORY_TYPO_RATIO:
                 return category
     return None
 
@@ -224,6 +229,7 @@ def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str
     grams = [t for t in tokens if len(t) >= 4 and t not in _COMMON_WORDS]
     grams += [f"{a} {b}" for a, b in pairwise(tokens)
               if a not in _COMMON_WORDS and b not in _COMMON_WORDS and len(a + b) >= 5]
+    grams = list(dict.fromkeys(g for g in grams if len(g) <= _FUZZY_GRAM_MAX_CHARS))[:_FUZZY_GRAMS_MAX]
     best: tuple[float, str] | None = None
     for merchant, norm, words, _initials in forms:
         targets = {norm, norm.replace(" ", "")}

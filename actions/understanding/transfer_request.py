@@ -278,13 +278,15 @@ def _amount(turn: Turn, currency: str | None, held_currencies: set[str]) -> str 
     money = parse_amount(turn.entities.get("amount") or turn.text, currency)
     if money is None:
         return None
-    said_currency = parse_amount(turn.text, None)
     # asking None: the form is starting, so this message is the transfer request itself; at the summary a
-    # short message with a number changes the amount ("no wait, 30").
+    # short message with a number changes the amount ("no wait, 30"); elsewhere only an amount with its
+    # currency ("€40") is taken as one.
     expected = (turn.asking in (None, "transfer_amount") or turn.intent == "transfer_money"
                 or bool(_CORRECTION.search(turn.text))
-                or (turn.asking == "transfer_confirmation" and len(turn.text.split()) <= SHORT_CORRECTION_WORDS)
-                or (said_currency is not None and said_currency.currency is not None))
+                or (turn.asking == "transfer_confirmation" and len(turn.text.split()) <= SHORT_CORRECTION_WORDS))
+    if not expected:
+        said = parse_amount(turn.text, None)
+        expected = said is not None and said.currency is not None
     if not expected:
         return None
     code = money.currency

@@ -13,6 +13,7 @@ from actions.understanding.categories import (
     find_category,
     find_merchant,
     find_recipient,
+    merchant_is_certain,
 )
 
 CONTRACT = {"coffee", "groceries", "restaurants", "transport", "rent", "subscriptions", "shopping", "utilities",
@@ -165,3 +166,28 @@ def test_find_accounts_in_order() -> None:
 ])
 def test_find_card_last4(text: str, last4: str | None) -> None:
     assert find_card_last4(text) == last4
+
+
+def test_misspelt_categories_are_found_but_not_everyday_words() -> None:
+    assert find_category("how much on transprot this week") == "transport"
+    assert find_category("resturants last month") == "restaurants"
+    assert find_category("subscritions spend") == "subscriptions"
+    assert find_category("resturants", typos=False) is None
+    assert find_category("how are things going") is None
+
+
+def test_a_merchant_that_is_also_a_word_needs_a_sign_it_is_the_shop() -> None:
+    assert merchant_is_certain("how much did I spend at shell", "Shell")
+    assert merchant_is_certain("Fuel at Shell last month", "Shell")
+    assert merchant_is_certain("boots the chemist this year", "Boots")
+    assert not merchant_is_certain("how much did I shell out for rent", "Shell")
+    assert not merchant_is_certain("how much on boots this winter", "Boots")
+    assert merchant_is_certain("how much at starbucks", "Starbucks")  # not an everyday word
+
+
+def test_exact_merchants_only_when_asked() -> None:
+    merchants = ["Costa Coffee", "Starbucks", "Uber"]
+    assert find_merchant("what did eating out cost me", merchants) is None  # "cost" is not "Costa"
+    assert find_merchant("starbuks last week", merchants, fuzzy=False) is None
+    assert find_merchant("starbuks last week", merchants) == "Starbucks"  # a guess the bot confirms
+    assert find_merchant("my ubers last week", merchants, fuzzy=False) == "Uber"

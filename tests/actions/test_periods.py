@@ -6,7 +6,14 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from actions.understanding.periods import Period, find_period_phrase, local_today, resolve_period
+from actions.understanding.periods import (
+    Period,
+    asks_for_period_before,
+    find_period_phrase,
+    local_today,
+    period_before,
+    resolve_period,
+)
 
 DUBLIN = "Europe/Dublin"
 # Sunday 22 November 2026, midday in Dublin.
@@ -205,3 +212,27 @@ def test_as_query() -> None:
     assert period is not None
     assert period.as_query() == {"from": "2026-10-01", "to": "2026-10-31"}
     assert period.days == 31
+
+
+@pytest.mark.parametrize(("text", "before"), [
+    ("last month", (date(2026, 9, 1), date(2026, 9, 30))),        # October 2026 (said in November) -> September
+    ("in January", (date(2025, 12, 1), date(2025, 12, 31))),      # across the new year
+    ("this month", (date(2026, 10, 1), date(2026, 10, 31))),      # a running month -> the whole one before
+    ("last week", (date(2026, 11, 2), date(2026, 11, 8))),        # ISO weeks
+    ("this year", (date(2025, 1, 1), date(2025, 12, 31))),
+    ("yesterday", (date(2026, 11, 20), date(2026, 11, 20))),
+    ("in the past 30 days", (date(2026, 9, 24), date(2026, 10, 23))),  # a window of as many days
+])
+def test_the_period_before(text: str, before: tuple[date, date]) -> None:
+    period = resolve_period(text, NOV, DUBLIN)
+    assert period is not None
+    earlier = period_before(period, local_today(NOV, DUBLIN))
+    assert (earlier.start, earlier.end) == before
+    assert earlier.end < period.start
+
+
+def test_months_and_years_ago_are_calendar_periods() -> None:
+    assert span("three months ago") == (date(2026, 8, 1), date(2026, 8, 31))
+    assert span("a year ago") == (date(2025, 1, 1), date(2025, 12, 31))
+    assert asks_for_period_before("and the one before that?") and asks_for_period_before("the month before")
+    assert not asks_for_period_before("what about September")
