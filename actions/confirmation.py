@@ -28,5 +28,5 @@ class ActionHandleConfirmation(Action):
                 return await ActionConfirmMerchantGuess().run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_spending_guess_declined")
             return [SlotSet("spending_guess", None)]
-        dispatcher.utter_message(text="There's nothing waiting for your confirmation. What can I do for you?")
+        dispatcher.utter_message(response="utter_nothing_to_confirm")
         return []

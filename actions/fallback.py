@@ -82,7 +82,7 @@ class ActionClarify(Action):
         if top == "out_of_scope" or not options:
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
-        dispatcher.utter_message(text="Sorry, I'm not sure I understood. Did you mean one of these?",
+        dispatcher.utter_message(response="utter_clarify",
                                  buttons=[{"title": title_for(n), "payload": f"/{n}"} for n in options[:CANDIDATES]]
                                  + [{"title": "Something else: talk to a person", "payload": "/request_human"}])
         return []

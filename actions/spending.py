@@ -197,7 +197,7 @@ class ActionAnswerSpending(Action):
         except CoreUnavailable:
             return core_down(dispatcher)
         except CoreError as error:
-            dispatcher.utter_message(text=f"Sorry, I couldn't work that out ({error.title or error.code}).")
+            dispatcher.utter_message(response="utter_spending_refused", reason=error.title or error.code)
             return []
         dispatcher.utter_message(text=spending_sentence(result, category, merchant, period.label))
         return [context_slot(f), SlotSet("spending_guess", None)]
