@@ -315,14 +315,19 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
     currency = next((str(a.get("currency")) for a in accounts if str(a["id"]) == (source or "")), None) or \
         next((str(a.get("currency")) for a in accounts), None)
     amount_now = _amount(turn, currency, {str(a.get("currency")) for a in accounts})
+    named: dict[str, set[str]] = {"source": set(), "destination": set()}
     for mention in account_roles(turn.text, accounts):
         role = mention.role
         if role is None and turn.asking in ("transfer_source_id", "transfer_recipient_id"):
             role = "source" if turn.asking == "transfer_source_id" else "destination"
-        if role == "source" and source_now is None:
-            source_now = mention.account_id
-        elif role == "destination" and recipient_now is None:
-            recipient_now = f"account:{mention.account_id}"
+        if role is not None:
+            named[role].add(mention.account_id)
+    # Two different accounts in the same role ("dip into savings and move it to checking"): the words
+    # contradict each other as read, so neither is taken and the customer is asked.
+    if len(named["source"]) == 1 and source_now is None:
+        source_now = next(iter(named["source"]))
+    if len(named["destination"]) == 1 and recipient_now is None:
+        recipient_now = f"account:{next(iter(named['destination']))}"
     if recipient_now is None and payees and (turn.asking == "transfer_recipient_id" or turn.intent == "transfer_money"
                                              or _PAYEE_CUE.search(turn.text)):
         names = find_recipient(turn.entities.get("recipient") or turn.text, [str(p["name"]) for p in payees])

@@ -77,6 +77,13 @@ def test_a_missing_detail_is_never_guessed() -> None:
     assert draft.recipient == "payee:p-mary" and draft.source is None
 
 
+def test_contradictory_directions_are_asked_not_resolved() -> None:
+    draft = start("put 20 into checking and send it to savings")  # two destinations as read
+    assert draft.recipient is None and draft.source is None and draft.amount == "20 EUR"
+    draft = start("from savings, 20, from checking")  # two sources
+    assert draft.recipient is None and draft.source is None
+
+
 def test_no_or_an_unrelated_answer_never_picks_an_account() -> None:
     draft = start("send 20 to Mary Martin")
     assert reply(draft, "no", "deny", "transfer_source_id").cancelled

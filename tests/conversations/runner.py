@@ -343,6 +343,8 @@ def run_conversation(client: Client, c: dict[str, Any]) -> list[Outcome]:
     conversation: str | None = None
     spending_turns = 0
     previous_start: date | None = None
+    previous_spec: dict[str, Any] | None = None
+    previous_before: date | None = None
     for n, turn in enumerate(c["turns"]):
         expect = turn["expect"]
         before = client.balances()
@@ -351,11 +353,14 @@ def run_conversation(client: Client, c: dict[str, Any]) -> list[Outcome]:
         item = f"{c['id']}#{n + 1}"
         if "spending" in expect:
             asks_before = previous_start if "before" in turn["user"].lower() else None
+            if previous_spec is not None and expect["spending"]["period"] == previous_spec["period"]:
+                asks_before = previous_before  # the same spec as the turn before is that turn's period
             outcome = check_spending(client, expect["spending"], reply, item, turn["user"], asks_before)
             outcome.kind = "followup" if spending_turns else "spending"
             spending_turns += 1
             outcomes.append(outcome)
             previous_start = client.spending_dates(expect["spending"], asks_before)[0]
+            previous_spec, previous_before = expect["spending"], asks_before
         if "summary" in expect:
             outcomes.append(check_summary(client, expect["summary"], reply, item, turn["user"]))
         if "executed" in expect:
