@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -46,6 +47,8 @@ def services(args: argparse.Namespace) -> list[Service]:
     secret = os.environ.get("TRANSCRIPT_INGEST_SECRET", "dev-only-transcript-ingest-secret")
     # Rasa's HTTP API (the core posts `resume` to end a handoff) needs this token; Rasa listens on loopback.
     rasa_token = os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token")
+    # Rasa is the action server's only caller: a random token per start unless the environment sets one.
+    action_token = os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     return [
@@ -56,9 +59,9 @@ def services(args: argparse.Namespace) -> list[Service]:
                              "TRANSCRIPT_INGEST_SECRET": secret, "RASA_API_TOKEN": rasa_token,
                              "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
         Service("actions", args.actions_port,
-                [str(ROOT / ".venv-bot/bin/rasa"), "run", "actions", "--actions", "actions", "--port",
+                [str(ROOT / ".venv-bot/bin/python"), "-m", "actions.server", "--host", "127.0.0.1", "--port",
                  str(args.actions_port)],
-                "/health", {**common, "CORE_URL": core_url}),
+                "/health", {**common, "CORE_URL": core_url, "ACTION_SERVER_TOKEN": action_token}),
         Service("rasa", args.rasa_port,
                 [str(ROOT / ".venv-bot/bin/rasa"), "run", "--model", str(args.model), "--endpoints",
                  str(ROOT / "bot/endpoints.yml"), "--credentials", str(ROOT / "bot/credentials.yml"),
@@ -66,6 +69,7 @@ def services(args: argparse.Namespace) -> list[Service]:
                  rasa_token],
                 "/webhooks/rest/",
                 {**common, "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
+                 "ACTION_SERVER_TOKEN": action_token,
                  "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events", "TRANSCRIPT_INGEST_SECRET": secret,
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),

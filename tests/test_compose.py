@@ -64,3 +64,14 @@ def test_rasa_http_api_needs_the_token_the_core_has() -> None:
     assert SERVICES["rasa"]["environment"]["RASA_API_TOKEN"] == SERVICES["core"]["environment"]["RASA_API_TOKEN"]
     assert SERVICES["core"]["environment"]["RASA_API_TOKEN"].startswith("${RASA_API_TOKEN")
     assert not SERVICES["rasa"].get("ports")
+
+
+def test_the_action_server_answers_only_rasa_with_a_required_token() -> None:
+    """actions.server refuses requests without the token; compose refuses to start without it."""
+    assert SERVICES["actions"]["command"][:3] == ["python", "-m", "actions.server"]
+    token = SERVICES["actions"]["environment"]["ACTION_SERVER_TOKEN"]
+    assert token.startswith("${ACTION_SERVER_TOKEN:?")
+    assert SERVICES["rasa"]["environment"]["ACTION_SERVER_TOKEN"] == token
+    assert not SERVICES["actions"].get("ports")
+    endpoints = yaml.safe_load((REPO_ROOT / "bot" / "endpoints.yml").read_text())
+    assert endpoints["action_endpoint"]["headers"]["Authorization"] == "Bearer ${ACTION_SERVER_TOKEN}"
