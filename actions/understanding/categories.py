@@ -364,10 +364,12 @@ def find_account(text: str) -> str | None:
     return found[0] if found else None
 
 
+# No two quantifiers here compete for the same spaces (each optional word brings its own leading space),
+# so a long run of spaces costs linear time: the earlier forms were cubic (3.7 s at 800 spaces).
 _CARD_PATTERNS = [
-    re.compile(r"\bend(?:s|ing|ed)?\s+(?:in|with|on)?\s*(?:digits\s+)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
-    re.compile(r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:are|is|of|being))?\s*[:\-]?\s*(\d{4})(?!\s?\d)", re.I),
-    re.compile(r"\bcard\s+(?:number\s+|no\.?\s*|#\s*)?(?:ending\s+)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"\bend(?:s|ing|ed)?(?=\s)(?:\s+(?:in|with|on)\b)?(?:\s+digits\b)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:are|is|of|being))?\s*(?:[:\-]\s*)?(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"\bcard(?=[\s#])(?:\s+number\b|\s+no\b\.?|\s*#)?(?:\s+ending\b)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
     re.compile(r"(?:[*•]{2,}|\bx{2,}|\bx)\s*(\d{4})(?!\s?\d)", re.I),
     re.compile(r"\bthe\s+(\d{4})\s+(?:card|one)\b", re.I),
 ]

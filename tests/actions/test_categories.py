@@ -191,3 +191,12 @@ def test_exact_merchants_only_when_asked() -> None:
     assert find_merchant("starbuks last week", merchants, fuzzy=False) is None
     assert find_merchant("starbuks last week", merchants) == "Starbucks"  # a guess the bot confirms
     assert find_merchant("my ubers last week", merchants, fuzzy=False) == "Uber"
+
+
+def test_card_digits_take_linear_time_on_runs_of_spaces() -> None:
+    import time
+
+    for text in ("card ending" + " " * 1980 + "x", "last four" + "\t" * 1980 + "x", "card" + " " * 1990 + "x"):
+        started = time.perf_counter()
+        assert find_card_last4(text) is None
+        assert time.perf_counter() - started < 1.0  # the cubic form took 3.7 s at 800 spaces, minutes at 2,000
