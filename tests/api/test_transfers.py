@@ -199,8 +199,19 @@ def test_daily_limit_refuses_past_the_total_and_changes_nothing(client: TestClie
                          "day = (now() AT TIME ZONE 'UTC')::date", (customer,)).fetchone()
         return row[0] if row else 0
 
-    direction = [accounts["checking"]["id"], accounts["savings"]["id"]]
     amount = 800000  # 8,000.00: under the per-transfer limit, so only the daily one can refuse
+    # The seeded balances depend on the day of the month: start from the side that holds 8,000.00, and
+    # gather the money on one side first when neither does (that move counts towards the day's total too).
+    available = {kind: Decimal(a["available"]) for kind, a in accounts.items()}
+    assert sum(available.values()) >= Decimal("8000.00"), available
+    if max(available.values()) < Decimal("8000.00"):
+        moved = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())}, json={
+            "from_account_id": accounts["savings"]["id"], "to_account_id": accounts["checking"]["id"],
+            "amount": f"{available['savings']:.2f}", "currency": "EUR"})
+        assert moved.status_code == 201, moved.text
+        available["checking"] += available["savings"]
+    richer = "checking" if available["checking"] >= Decimal("8000.00") else "savings"
+    direction = [accounts[richer]["id"], accounts["savings" if richer == "checking" else "checking"]["id"]]
     while today_total() + amount <= 2_500_000:
         response = client.post("/v1/transfers", headers={**alice, "Idempotency-Key": str(uuid.uuid4())}, json={
             "from_account_id": direction[0], "to_account_id": direction[1], "amount": "8000.00", "currency": "EUR"})
