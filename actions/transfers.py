@@ -3,8 +3,9 @@
 Every customer message while the form is active goes through `validate_transfer_form`, which applies it
 to the draft (actions/understanding/transfer_request.py decides what the words mean): a detail named
 changes the draft and the summary is said again; "no" cancels; a yes to the summary as stated confirms;
-anything else is asked again (twice unclear and the transfer is dropped, nothing sent). A clear request
-for something else (balance, spending, a person...) stops the transfer and is answered.
+anything else is asked again (twice unclear and the transfer is dropped, nothing sent). A clear balance,
+spending or search question is answered and the same question is asked again; a request that changes
+the situation (freeze a card, a fraud report, a person) stops the transfer, then is answered.
 
 After the form, `action_finish_transfer` sends the summary that was confirmed (its amount, source and
 recipient were frozen into `transfer_summary` when it was said), never the slots as they may be later.
