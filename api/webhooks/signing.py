@@ -25,5 +25,7 @@ def verify(secret: str, tolerance_seconds: int, timestamp_header: str | None, si
         raise Problem(401, "signature_invalid", "X-Timestamp must be Unix seconds") from exc
     if abs((now if now is not None else time.time()) - timestamp) > tolerance_seconds:
         raise Problem(401, "signature_expired", "The webhook timestamp is outside the accepted window")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature_header.strip()):
+    # Bytes on both sides: compare_digest raises TypeError on a non-ASCII str, and a header can hold any byte.
+    given = signature_header.strip().encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), given):
         raise Problem(401, "signature_invalid", "The webhook signature does not match")

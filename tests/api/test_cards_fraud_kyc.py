@@ -105,6 +105,9 @@ def test_kyc_webhook_verifies_signature_and_is_idempotent(client: TestClient, pg
     is_problem(_kyc(client, event, secret="another-secret-entirely"), 401, "signature_invalid")
     is_problem(_kyc(client, event, age=3600), 401, "signature_expired")
     is_problem(client.post("/v1/webhooks/kyc", json=event), 401, "signature_missing")
+    non_ascii = client.post("/v1/webhooks/kyc", json=event, headers={
+        "X-Timestamp": str(int(time.time())), "X-Signature": "sha256=caf\u00e9".encode()})
+    is_problem(non_ascii, 401, "signature_invalid")  # compare_digest on a non-ASCII str raised: a 500
     bob = login(client, "bob")
     assert client.get("/v1/kyc", headers=bob).json()["status"] == "pending"
     first = _kyc(client, event)
