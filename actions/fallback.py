@@ -43,21 +43,28 @@ async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
     text = text_of(tracker)
     guess = tracker.get_slot("spending_guess")
     client = CoreClient(tracker.sender_id)
+    merchants: list[str] | None = None
+
+    async def names_a_merchant() -> bool:
+        """Whether the text names one of the customer's merchants exactly (their list fetched once)."""
+        nonlocal merchants
+        if merchants is None:
+            merchants = await customer_merchants(client)
+        return find_merchant(text, merchants, fuzzy=False) is not None
+
     try:
-        if guess and (is_affirmative_text(text) or find_merchant(text, await customer_merchants(client),
-                                                                  fuzzy=False)):
+        if guess and (is_affirmative_text(text) or await names_a_merchant()):
             return await ActionConfirmMerchantGuess().run(dispatcher, tracker, domain)
         if context_of(tracker) and is_follow_up(text) and (
                 find_period_phrase(text) or find_category(text) or asks_for_period_before(text)
-                or find_merchant(text, await customer_merchants(client), fuzzy=False)):
+                or await names_a_merchant()):
             return await ActionAnswerSpending().run(dispatcher, tracker, domain)
         if looks_like_transfer(text, await client.accounts()):
             return [FollowupAction("transfer_form")]
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [r.get("name") for r in ranking if r.get("name") != "nlu_fallback"][:CANDIDATES]
         if "spending_query" in candidates and find_period_phrase(text) and (
-                find_category(text, typos=False) or find_merchant(text, await customer_merchants(client),
-                                                                  fuzzy=False)):
+                find_category(text, typos=False) or await names_a_merchant()):
             # Unsure of the intent, but the words are a whole spending question ("cash withdrawals in the
             # past 30 days"): the answer names its filter and period, so a misreading shows.
             return await ActionAnswerSpending().run(dispatcher, tracker, domain)

@@ -198,16 +198,15 @@ _SWAP = re.compile(r"\b(?:(?:the\s+)?other\s+way\s+a?round|the\s+reverse|reverse
 
 
 # "my landlord": the one saved payee whose name says it is a letting agent or landlord.
-_ROLE_WORDS = {"landlord": re.compile(r"\b(?:lettings?|landlord|propert(?:y|ies)|estates?|rentals?|homes|housing)\b",
-                                      re.I)}
-_ROLE_IN_TEXT = re.compile(r"\b(?:landlord|landlady)\b", re.I)
+_LANDLORD_NAME = re.compile(r"\b(?:lettings?|landlord|propert(?:y|ies)|estates?|rentals?|homes|housing)\b", re.I)
+_LANDLORD_IN_TEXT = re.compile(r"\b(?:landlord|landlady)\b", re.I)
 
 
 def payees_by_role(text: str, payees: list[dict[str, Any]]) -> list[str]:
     """The payee a role word means ("pay my landlord" -> "Greenfield Lettings"), only when exactly one fits."""
-    if not _ROLE_IN_TEXT.search(text):
+    if not _LANDLORD_IN_TEXT.search(text):
         return []
-    fits = [str(p["id"]) for p in payees if _ROLE_WORDS["landlord"].search(str(p.get("name") or ""))]
+    fits = [str(p["id"]) for p in payees if _LANDLORD_NAME.search(str(p.get("name") or ""))]
     return fits if len(fits) == 1 else []
 
 
