@@ -30,9 +30,11 @@ except ImportError as exc:  # the core's .venv has no Rasa SDK
 ROOT = Path(__file__).resolve().parent.parent
 CORE_PYTHON = str(ROOT / ".venv" / "bin" / "python")  # the core's interpreter (api/, data/, migrations)
 MODEL = ROOT / "var" / "models" / "current.tar.gz"
-STACK_NAME = "actions-tests"
-PORTS = {"core": 28000, "rasa": 25005, "actions": 25055}
-REDIS_URL = "redis://127.0.0.1:6379/7"  # this stack's own Redis db (rate limits, idempotency), emptied first
+PORT_OFFSET = int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))  # a second run on this machine moves aside
+STACK_NAME = f"actions-tests{PORT_OFFSET or ''}"
+PORTS = {"core": 28000 + PORT_OFFSET, "rasa": 25005 + PORT_OFFSET, "actions": 25055 + PORT_OFFSET}
+# This stack's own Redis db (rate limits, idempotency), emptied first; BANKBOT_TEST_REDIS moves it to another server.
+REDIS_URL = os.environ.get("BANKBOT_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/") + "/7"
 TRACKER_DB = 8  # Rasa's tracker and lock store for this stack
 MONEY_RATE_LIMIT = "1000/minute"  # the limit has its own API test; here it would only get in the way
 CORE_URL = f"http://127.0.0.1:{PORTS['core']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import psycopg
@@ -12,7 +13,10 @@ from fastapi.testclient import TestClient
 from tests.dbutil import temporary_database
 from tests.factories import seed_demo
 
-TEST_REDIS_URL = "redis://127.0.0.1:6379/3"  # tests own this Redis db and empty it at the start
+# Tests own db 3 of this Redis and empty it at the start. BANKBOT_TEST_REDIS points a second checkout's
+# (or a second developer's) run at another Redis server, so two runs on one machine never share counters.
+TEST_REDIS_BASE = os.environ.get("BANKBOT_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+TEST_REDIS_URL = f"{TEST_REDIS_BASE}/3"
 
 
 @pytest.fixture(scope="session")

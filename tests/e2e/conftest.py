@@ -17,12 +17,15 @@ import pytest
 import redis
 
 from api.config import REPO_ROOT
+from tests.conftest import TEST_REDIS_BASE
 from tests.dbutil import temporary_database
 from tests.factories import seed_demo
 
 MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
-PORTS = {"core": 18000, "rasa": 15005, "actions": 15055}
-REDIS_URL = "redis://127.0.0.1:6379/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
+PORT_OFFSET = int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))  # a second run on this machine moves aside
+PORTS = {"core": 18000 + PORT_OFFSET, "rasa": 15005 + PORT_OFFSET, "actions": 15055 + PORT_OFFSET}
+STACK_NAME = f"e2e{PORT_OFFSET or ''}"
+REDIS_URL = f"{TEST_REDIS_BASE}/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
 EVALUATION_MONEY_RATE_LIMIT = "1000/minute"
 TRACKER_DB = 2  # Rasa's tracker and lock store for the e2e stack (keys `bankbot:tracker:<conversation id>`)
 
@@ -50,7 +53,7 @@ class Stack:
 
 
 def _stack(command: str, database_url: str) -> None:
-    argv = [sys.executable, "-m", "scripts.stack", command, "--name", "e2e", "--core-port", str(PORTS["core"]),
+    argv = [sys.executable, "-m", "scripts.stack", command, "--name", STACK_NAME, "--core-port", str(PORTS["core"]),
             "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
             "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", str(TRACKER_DB),
             "--model", str(MODEL), "--core-workers", "2"]
