@@ -7,7 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.core_client import CoreClient, CoreError, CoreUnavailable
+from actions.common import core_for
+from actions.core_client import CoreError, CoreUnavailable
 from actions.formatting import money
 
 ACCOUNT_WORDS = {"checking": "checking", "savings": "savings", "credit": "credit"}
@@ -32,7 +33,7 @@ class ActionCheckBalance(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         wanted = ACCOUNT_WORDS.get(str(tracker.get_slot("account") or "").lower())
         try:
-            accounts = await CoreClient(tracker.sender_id).accounts()
+            accounts = await core_for(tracker).accounts()
         except (CoreUnavailable, CoreError):
             dispatcher.utter_message(response="utter_core_unavailable")
             return []

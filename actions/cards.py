@@ -7,7 +7,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, short_date, text_of
+from actions.common import (
+    CoreError,
+    CoreUnavailable,
+    button,
+    core_down,
+    core_for,
+    entity,
+    short_date,
+    text_of,
+)
 from actions.understanding.categories import find_card_last4
 
 
@@ -31,7 +40,7 @@ class _SetFrozen:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         verb = "freeze" if self.frozen else "unfreeze"
         try:
             cards = await client.cards()
@@ -84,7 +93,7 @@ class ActionCardStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            client = CoreClient(tracker.sender_id)
+            client = core_for(tracker)
             cards, me = await client.cards(), await client.me()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)

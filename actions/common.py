@@ -12,8 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.core_client import CoreClient, CoreError, CoreUnavailable
 
-__all__ = ["CoreClient", "CoreError", "CoreUnavailable", "button", "core_down", "entity", "intent", "local_now",
-           "short_date", "text_of"]
+__all__ = ["CoreClient", "CoreError", "CoreUnavailable", "button", "core_down", "core_for", "entity", "intent",
+           "local_now", "short_date", "text_of"]
+
+
+def core_for(tracker: Tracker) -> CoreClient:
+    """The core, for this conversation's customer, on the grant the core put on the message being handled."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    grant = metadata.get("grant") if isinstance(metadata, dict) else None
+    return CoreClient(tracker.sender_id, grant if isinstance(grant, str) else None)
 
 
 def text_of(tracker: Tracker) -> str:

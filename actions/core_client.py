@@ -1,4 +1,10 @@
-"""HTTP client for the core, acting for one conversation's customer."""
+"""HTTP client for the core, acting for one conversation's customer.
+
+The action server holds no standing right to any customer's data. Each customer message reaches Rasa
+with a grant in its metadata (issued by the core when it forwarded the message); the client trades
+that grant, with the action server's client secret, for a short-lived service token. An action run
+without a grant (a forged call to Rasa, a tracker without the core's metadata) gets no token.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,15 @@ import httpx
 
 from actions.settings import ActionSettings, load
 
-TOKEN_REUSE_SECONDS = 120  # tokens live 5 minutes; renew well before
+TOKEN_REUSE_SECONDS = 60  # tokens live 2 minutes; renew well before
 
 
 class CoreUnavailable(Exception):
     """The core did not answer, or answered with a server error: tell the customer to retry."""
+
+
+class NoGrant(CoreUnavailable):
+    """The message being handled carries no grant from the core: nothing may be asked for this customer."""
 
 
 @dataclass
@@ -37,22 +47,26 @@ def _query(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class CoreClient:
-    def __init__(self, conversation_id: str, settings: ActionSettings | None = None) -> None:
+    def __init__(self, conversation_id: str, grant: str | None, settings: ActionSettings | None = None) -> None:
         self.conversation_id = conversation_id
+        self.grant = grant
         self.settings = settings or load()
 
     async def _fetch_token(self, client: httpx.AsyncClient) -> str:
-        cached = _tokens.get(self.conversation_id)
+        if not self.grant:
+            raise NoGrant(self.conversation_id)
+        cache_key = f"{self.conversation_id}|{self.grant}"  # a token per message: a later one must trade anew
+        cached = _tokens.get(cache_key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
         response = await client.post("/v1/auth/service-token", json={
             "client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
-            "conversation_id": self.conversation_id})
+            "grant": self.grant, "conversation_id": self.conversation_id})
         body = self._checked(response)
         token = body["access_token"]
         if len(_tokens) > 10_000:  # bounded: conversations come and go
             _tokens.clear()
-        _tokens[self.conversation_id] = (token, time.monotonic() + TOKEN_REUSE_SECONDS)
+        _tokens[cache_key] = (token, time.monotonic() + TOKEN_REUSE_SECONDS)
         return token
 
     @staticmethod
@@ -108,6 +122,10 @@ class CoreClient:
 
     async def create_transfer(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return await self.request("POST", "/v1/transfers", json=body, headers={"Idempotency-Key": idempotency_key})
+
+    async def state_transfer(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Tell the core this transfer was just stated to the customer; its confirmation id for the execution."""
+        return await self.request("POST", "/v1/transfers/confirmations", json=body)
 
     async def payees(self) -> list[dict[str, Any]]:
         return await self.request("GET", "/v1/payees")

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, intent, short_date
+from actions.common import CoreError, CoreUnavailable, core_down, core_for, intent, short_date
 from actions.formatting import money
 
 # Said only when the core sends no advice of its own for the reason code.
@@ -33,7 +33,7 @@ class ActionExplainDecline(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             tz = (await client.me()).get("timezone") or "UTC"
             if intent(tracker) == "declined_transfer":

@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, text_of
+from actions.common import CoreError, CoreUnavailable, core_for, text_of
 from actions.spending import (
     ActionAnswerSpending,
     ActionConfirmMerchantGuess,
@@ -42,7 +42,7 @@ async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
     """The events of answering the message as the conversation so far reads it, or None if it does not."""
     text = text_of(tracker)
     guess = tracker.get_slot("spending_guess")
-    client = CoreClient(tracker.sender_id)
+    client = core_for(tracker)
     merchants: list[str] | None = None
 
     async def names_a_merchant() -> bool:

@@ -9,7 +9,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cards import pick_card
-from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, intent, short_date
+from actions.common import (
+    CoreClient,
+    CoreError,
+    CoreUnavailable,
+    button,
+    core_down,
+    core_for,
+    entity,
+    intent,
+    short_date,
+)
 from actions.formatting import money
 
 CARD_KINDS = ("lost_or_stolen_card", "compromised_card")
@@ -26,7 +36,7 @@ class ActionReportFraud(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         kind = intent(tracker)
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             cards = await client.cards()
             card, options = pick_card(tracker, cards, {"active", "frozen"})
@@ -92,5 +102,5 @@ class ActionOpenFraudCase(Action):
         if not tracker.get_slot("fraud_awaiting_freeze") or not kind:
             dispatcher.utter_message(text="There's nothing waiting for your answer.")
             return []
-        return await _open_case(dispatcher, CoreClient(tracker.sender_id), kind, tracker.get_slot("fraud_card_id"),
+        return await _open_case(dispatcher, core_for(tracker), kind, tracker.get_slot("fraud_card_id"),
                                 tracker.get_slot("fraud_transaction_id"), freeze=intent(tracker) == "affirm")

@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable
+from actions.common import CoreError, CoreUnavailable, core_for
 
 REASON = "customer_request"  # a code, never the customer's words: the core stores it unredacted
 
@@ -25,7 +25,7 @@ class ActionRequestHuman(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            await CoreClient(tracker.sender_id).open_handoff(REASON)
+            await core_for(tracker).open_handoff(REASON)
         except (CoreUnavailable, CoreError):
             dispatcher.utter_message(response="utter_request_human")
             return []

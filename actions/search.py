@@ -9,7 +9,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, short_date, text_of
+from actions.common import CoreError, CoreUnavailable, core_down, core_for, short_date, text_of
 from actions.formatting import money
 from actions.spending import filters_from
 from actions.understanding.amounts import parse_amount
@@ -47,7 +47,7 @@ class ActionSearchTransactions(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = text_of(tracker)
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             f = await filters_from(tracker, client)
             tz, merchant, category, period = f.tz, f.merchant, f.category, f.period

@@ -1,11 +1,15 @@
 """The action server's entry point: rasa_sdk's app, on loopback, answering only callers with the token.
 
-    ACTION_SERVER_TOKEN=... python -m actions.server --port 5055 [--host 127.0.0.1]
+    python -m actions.server --port 5055 [--host 127.0.0.1]
 
 rasa_sdk's own `rasa run actions` listens on every interface and runs any action for anyone who can
 reach `/webhook` (a forged tracker was enough to read a customer's balances). Here every request but
 `/health` must carry `Authorization: Bearer <ACTION_SERVER_TOKEN>`, which Rasa sends (bot/endpoints.yml);
 the comparison is constant-time on bytes, so no header value can make it raise.
+
+ACTION_SERVER_TOKEN and SERVICE_CLIENT_SECRET come from the environment, else (ENVIRONMENT=development)
+from var/secrets.env, generated once; with ENVIRONMENT=production the server refuses to start when either
+is missing, too short or a development value (scripts/environment.py, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from rasa_sdk.endpoint import create_app
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
+from scripts import environment
+
 OPEN_PATHS = frozenset({"/health"})
-MIN_TOKEN_CHARS = 32
+MIN_TOKEN_CHARS = environment.BY_NAME["ACTION_SERVER_TOKEN"].min_length
 logger = logging.getLogger(__name__)
 
 
@@ -47,10 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--host", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
-    token = os.environ.get("ACTION_SERVER_TOKEN", "")
-    if len(token) < MIN_TOKEN_CHARS:
-        sys.exit(f"ACTION_SERVER_TOKEN must be set to a random value of at least {MIN_TOKEN_CHARS} characters "
-                 "(the same value Rasa sends): the action server answers no one without it")
+    try:
+        values = environment.require(environment.names_for("actions"), who="the action server")
+    except environment.SecretsError as exc:
+        sys.exit(str(exc))
+    token = values["ACTION_SERVER_TOKEN"]  # the same value Rasa sends: the action server answers no one else
+    environment.export(values)  # actions/settings.py reads SERVICE_CLIENT_SECRET per call
     logging.basicConfig(level=logging.INFO)
     app = create_app("actions", cors_origins=None)
     app.register_middleware(bearer_guard(token), "request")

@@ -1,16 +1,22 @@
-"""Action server settings from the environment."""
+"""Action server settings from the environment.
+
+SERVICE_CLIENT_SECRET has no default in code: the environment's value, else (ENVIRONMENT=development)
+var/secrets.env's, generated once (scripts/environment.py); in production it must be set.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from scripts import environment
 
 
 @dataclass(frozen=True)
 class ActionSettings:
     core_url: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     timeout_seconds: float
 
 
@@ -18,6 +24,6 @@ def load() -> ActionSettings:
     return ActionSettings(
         core_url=os.environ.get("CORE_URL", "http://127.0.0.1:8000").rstrip("/"),
         client_id=os.environ.get("SERVICE_CLIENT_ID", "action-server"),
-        client_secret=os.environ.get("SERVICE_CLIENT_SECRET", "dev-only-action-server-secret"),
+        client_secret=environment.value("SERVICE_CLIENT_SECRET", who="the action server"),
         timeout_seconds=float(os.environ.get("CORE_TIMEOUT_SECONDS", "10")),
     )

@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, entity, text_of
+from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, core_for, entity, text_of
 from actions.formatting import money
 from actions.understanding.categories import find_category, find_merchant, merchant_is_certain
 from actions.understanding.periods import (
@@ -156,7 +156,7 @@ class ActionAnswerSpending(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             f = await filters_from(tracker, client)
             merchant, category, period = f.merchant, f.category, f.period

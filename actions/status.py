@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, core_down, intent, short_date
+from actions.common import CoreError, CoreUnavailable, core_down, core_for, intent, short_date
 from actions.formatting import money
 
 STATUS_WORDS = {"completed": "arrived", "pending": "is on its way", "failed": "failed"}
@@ -25,7 +25,7 @@ class ActionTransferStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             tz = (await client.me()).get("timezone") or "UTC"
             recent = await client.transfers(limit=5)
@@ -66,7 +66,7 @@ class ActionKycStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            kyc = await CoreClient(tracker.sender_id).kyc()
+            kyc = await core_for(tracker).kyc()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         why = ("We're required by law (EU anti-money-laundering rules) to confirm who our customers are before "
@@ -84,7 +84,7 @@ class ActionPendingPayments(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             tz = (await client.me()).get("timezone") or "UTC"
             pending = await client.authorizations(status="pending", limit=10)

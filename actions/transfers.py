@@ -24,7 +24,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import CoreClient, CoreError, CoreUnavailable, button, core_down, intent, text_of
+from actions.common import CoreError, CoreUnavailable, button, core_down, core_for, intent, text_of
 from actions.formatting import money
 from actions.understanding.amounts import format_for_api, parse_amount
 from actions.understanding.transfer_request import TransferDraft, Turn, apply_turn
@@ -122,7 +122,7 @@ class ValidateTransferForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             accounts, payees = await client.accounts(), await client.payees()
         except (CoreUnavailable, CoreError):
@@ -167,7 +167,7 @@ class ActionAskTransferRecipientId(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if set_aside(tracker):
             return [SlotSet("transfer_aside", None)]
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             accounts, payees = await client.accounts(), await client.payees()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
@@ -197,7 +197,7 @@ class ActionAskTransferSourceId(Action):
         if set_aside(tracker):
             return [SlotSet("transfer_aside", None)]
         try:
-            accounts = await CoreClient(tracker.sender_id).accounts()
+            accounts = await core_for(tracker).accounts()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         recipient = (tracker.get_slot("transfer_recipient_id") or ":").split(":", 1)[1]
@@ -217,7 +217,7 @@ class ActionAskTransferConfirmation(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if set_aside(tracker):
             return [SlotSet("transfer_aside", None)]
-        client = CoreClient(tracker.sender_id)
+        client = core_for(tracker)
         try:
             accounts, payees = await client.accounts(), await client.payees()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
@@ -232,13 +232,18 @@ class ActionAskTransferConfirmation(Action):
         currency = parsed.currency or source["currency"]
         amount = f"{parsed.amount} {currency}"
         instant = (draft.recipient or "").startswith("account:")
+        stated = TransferDraft(amount=amount, recipient=draft.recipient, source=draft.source)
+        summary = {"key": stated.summary_key(), "amount": format_for_api(parsed, currency), "currency": currency,
+                   "from_account_id": source["id"], "recipient": draft.recipient}
+        if not instant:  # money leaving the customer: the core executes it only after a later message
+            try:
+                summary["confirmation_id"] = (await client.state_transfer(transfer_body(summary)))["confirmation_id"]
+            except (CoreUnavailable, CoreError):
+                return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
         dispatcher.utter_message(response="utter_transfer_summary", amount=money(str(parsed.amount), currency),
                                  source=source["name"], recipient=recipient,
                                  when="now" if instant else "by bank transfer (usually arrives the same or next "
                                                             "business day)")
-        stated = TransferDraft(amount=amount, recipient=draft.recipient, source=draft.source)
-        summary = {"key": stated.summary_key(), "amount": format_for_api(parsed, currency), "currency": currency,
-                   "from_account_id": source["id"], "recipient": draft.recipient}
         # One run id per summary said: retries of the execution reuse it, so one key, one transfer.
         return [SlotSet("transfer_amount", amount), SlotSet("transfer_summary", json.dumps(summary)),
                 SlotSet("transfer_run_id", uuid.uuid4().hex)]
@@ -268,15 +273,22 @@ class ActionFinishTransfer(Action):
         return await execute(dispatcher, tracker, summary)
 
 
+def transfer_body(summary: dict[str, Any]) -> dict[str, Any]:
+    """The core's transfer body for a summary, as stated (the confirmation the core recorded is not part of it)."""
+    kind, _, recipient_id = str(summary["recipient"]).partition(":")
+    assert kind in ("account", "payee"), "a summary names an account or a payee"
+    return {"from_account_id": summary["from_account_id"], "amount": summary["amount"],
+            "currency": summary["currency"], "reference": "Sent with the assistant",
+            ("to_account_id" if kind == "account" else "payee_id"): recipient_id}
+
+
 async def execute(dispatcher: CollectingDispatcher, tracker: Tracker, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """POST the confirmed summary to the core, once per summary (its run id is in the key)."""
-    kind, _, recipient_id = str(summary["recipient"]).partition(":")
-    assert kind in ("account", "payee"), "a confirmed summary names an account or a payee"
-    body: dict[str, Any] = {"from_account_id": summary["from_account_id"], "amount": summary["amount"],
-                            "currency": summary["currency"], "reference": "Sent with the assistant",
-                            ("to_account_id" if kind == "account" else "payee_id"): recipient_id}
+    body = transfer_body(summary)
+    if summary.get("confirmation_id"):
+        body["confirmation_id"] = summary["confirmation_id"]
     key = f"chat:{tracker.sender_id}:{tracker.get_slot('transfer_run_id')}"
-    client = CoreClient(tracker.sender_id)
+    client = core_for(tracker)
     try:
         result = await client.create_transfer(body, key)
     except CoreUnavailable:

@@ -9,6 +9,7 @@ actions ask for acts for exactly that customer.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ import httpx
 import pytest
 import redis
 import yaml
+
+from actions_tests.support import GRANTS
 
 try:
     import rasa_sdk  # noqa: F401 - the actions run in this process
@@ -36,6 +39,7 @@ PORTS = {"core": 28000 + PORT_OFFSET, "rasa": 25005 + PORT_OFFSET, "actions": 25
 # This stack's own Redis db (rate limits, idempotency), emptied first; BANKBOT_TEST_REDIS moves it to another server.
 REDIS_URL = os.environ.get("BANKBOT_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/") + "/7"
 TRACKER_DB = 8  # Rasa's tracker and lock store for this stack
+TRACKER_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{TRACKER_DB}"
 MONEY_RATE_LIMIT = "1000/minute"  # the limit has its own API test; here it would only get in the way
 CORE_URL = f"http://127.0.0.1:{PORTS['core']}"
 PASSWORD = "demo-password"  # noqa: S105 - the documented demo credential (demo data only)
@@ -53,6 +57,16 @@ def _stack(command: str, database_url: str) -> None:
                  "--rasa-port", str(PORTS["rasa"]), "--actions-port", str(PORTS["actions"]),
                  "--database-url", database_url, "--redis-url", REDIS_URL, "--redis-tracker-db", str(TRACKER_DB),
                  "--model", str(MODEL), "--core-workers", "2")
+
+
+def latest_grant(conversation_id: str) -> str:
+    """The grant on the conversation's latest customer message, from Rasa's tracker store."""
+    stored = redis.Redis.from_url(TRACKER_URL).get(f"bankbot:tracker:{conversation_id}")
+    assert stored is not None, f"Rasa has no tracker for {conversation_id}"
+    user_events = [e for e in json.loads(stored)["events"] if e.get("event") == "user"]
+    grant = ((user_events[-1].get("metadata") or {}) if user_events else {}).get("grant")
+    assert isinstance(grant, str), "the core's grant did not reach Rasa's tracker"
+    return grant
 
 
 @dataclass
@@ -81,11 +95,21 @@ class Core:
         return response.json()
 
     def conversation(self, username: str) -> str:
-        """A new conversation that the core binds to this customer: the customer says hello in the chat."""
-        response = httpx.post(f"{self.url}/v1/chat/messages", json={"text": "/greet"},
-                              headers=self.headers(username), timeout=60)
+        """A new conversation that the core binds to this customer: the customer says hello in the chat.
+
+        The grant the core put on that message (what lets the actions act for the customer) is read
+        from Rasa's tracker, as Rasa hands it to the action server, and given to every tracker built
+        for this conversation (support.tracker)."""
+        return self.message(username, None, "/greet")
+
+    def message(self, username: str, conversation_id: str | None, text: str) -> str:
+        """The customer sends `text`; the conversation's grant is then the one on this message."""
+        body = {"text": text, **({"conversation_id": conversation_id} if conversation_id else {})}
+        response = httpx.post(f"{self.url}/v1/chat/messages", json=body, headers=self.headers(username), timeout=60)
         assert response.status_code == 200, response.text
-        return response.json()["conversation_id"]
+        conversation = response.json()["conversation_id"]
+        GRANTS[conversation] = latest_grant(conversation)
+        return conversation
 
     # --- read-backs used by many tests -------------------------------------------------------------
     def accounts(self, username: str) -> dict[str, dict[str, Any]]:
@@ -107,7 +131,7 @@ class Core:
 def core() -> Iterator[Core]:
     assert MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does it first)"
     redis.Redis.from_url(REDIS_URL).flushdb()
-    redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{TRACKER_DB}").flushdb()
+    redis.Redis.from_url(TRACKER_URL).flushdb()
     database_url = _core_python("-m", "actions_tests.database", "create").strip().splitlines()[-1]
     previous = os.environ.get("CORE_URL")
     try:

@@ -16,6 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 DEMO_TZ = "Europe/Dublin"  # both demo customers' time zone (data/seed.py)
 _STANDARD_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
+# conversation id -> the grant on its latest customer message (conftest.Core.message fills it), which
+# Rasa would hand the action server in the tracker's latest message metadata.
+GRANTS: dict[str, str] = {}
 
 
 def tracker(sender_id: str, text: str = "", intent: str | None = None, *, confidence: float = 0.98,
@@ -29,6 +32,7 @@ def tracker(sender_id: str, text: str = "", intent: str | None = None, *, confid
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
         "intent_ranking": ranking if ranking is not None else ([{"name": intent, "confidence": confidence}]
                                                                if intent else []),
+        "metadata": {"grant": GRANTS[sender_id]} if sender_id in GRANTS else {},
     }
     if events is None:
         events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest}]

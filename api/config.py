@@ -1,14 +1,27 @@
-"""Settings for the core, read from the environment (12-factor), with local defaults."""
+"""Settings for the core, read from the environment (12-factor), with local defaults.
+
+Secrets have no default in code: in development (ENVIRONMENT unset) a secret missing from the environment
+comes from var/secrets.env, generated once at random; in production a missing, short or development
+secret stops the core here, before it serves anything (scripts/environment.py, docs/operations.md).
+"""
 
 from __future__ import annotations
 
+import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scripts import environment as secrets_env
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The secret fields (their environment variables are the upper-case names, listed in scripts/environment.py).
+SECRET_FIELDS = ("jwt_secret", "service_client_secret", "kyc_webhook_secret", "transcript_ingest_secret",
+                 "rasa_api_token")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -22,6 +35,8 @@ def sqlalchemy_url(url: str) -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", env_file=None, extra="ignore")
 
+    # development: missing secrets come from var/secrets.env; production: every secret must be set and real.
+    environment: Literal["development", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/bankbot"
     redis_url: str = "redis://127.0.0.1:6379/0"
     rasa_url: str = "http://127.0.0.1:5005"
@@ -30,32 +45,61 @@ class Settings(BaseSettings):
     # JWT: issuer, audience and keys come from settings so a real identity provider can replace ours.
     jwt_issuer: str = "bankbot-core"
     jwt_audience: str = "bankbot"
-    jwt_secret: str = Field(default="dev-only-change-me-0123456789abcdef", min_length=32)
+    jwt_secret: str = Field(default="", repr=False)  # secrets: see _secrets_are_usable below
     jwt_algorithm: str = "HS256"
     jwt_jwks_url: str | None = None
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    service_token_minutes: int = Field(default=5, ge=1, le=60)
+    service_token_minutes: int = Field(default=2, ge=1, le=60)
+    # A grant rides on each customer message the core forwards to Rasa; the action server trades it for a
+    # service token (api/grants). Short-lived and good for a few trades: one turn runs a few actions.
+    grant_ttl_seconds: int = Field(default=180, ge=10, le=3600)
+    grant_uses: int = Field(default=10, ge=1, le=100)
+    # A payee transfer by the assistant executes only under a grant of a later message than the one the
+    # summary was stated in, within this window (api/transfers/confirmations.py).
+    transfer_confirmation_seconds: int = Field(default=900, ge=60, le=3600)
 
     # The action server's own credential: it signs in as a `service` principal.
     service_client_id: str = "action-server"
-    service_client_secret: str = Field(default="dev-only-action-server-secret", min_length=16)
+    service_client_secret: str = Field(default="", repr=False)
 
     # Provider webhooks are HMAC-SHA256 signed over "<timestamp>.<body>"; older than the tolerance is refused.
-    kyc_webhook_secret: str = Field(default="dev-only-kyc-webhook-secret", min_length=16)
+    kyc_webhook_secret: str = Field(default="", repr=False)
     webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
 
     # Money movement limits (minor units of the account's currency) and the idempotency window.
     transfer_max_minor: int = Field(default=1_000_000, ge=1)  # 10,000.00 per transfer
     transfer_daily_max_minor: int = Field(default=2_500_000, ge=1)  # 25,000.00 per customer per day
+    # The daily limit is one per customer and day across currencies, in minor units of this currency:
+    # each transfer counts at its value here, at these rates (units of the limit's currency per unit of
+    # the transfer's), rounded up to the minor unit. No rate for a currency: no transfers in it.
+    transfer_daily_limit_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    transfer_limit_rates: dict[str, Decimal] = Field(default_factory=lambda: {
+        "USD": Decimal("0.92"), "GBP": Decimal("1.17"), "CHF": Decimal("1.06"), "PLN": Decimal("0.23"),
+        "SEK": Decimal("0.087"), "NOK": Decimal("0.085"), "DKK": Decimal("0.134")})
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
 
     # Rate limits ("limits" library notation), counted in Redis so every worker shares them.
     login_rate_limit: str = "10/minute"
     money_rate_limit: str = "30/minute"
+    # Login, besides the user+IP limit above: failed attempts per username from any IP (spraying one
+    # account), per IP for any username (spraying many accounts) and in all (api/auth/views.py login).
+    login_user_rate_limit: str = "30/hour"
+    login_ip_rate_limit: str = "100/hour"
+    login_global_rate_limit: str = "1000/minute"
+    # Password hashes (argon2id, about 64 MiB each) verified at once per process; a login that finds
+    # no slot within the wait gets 503 with Retry-After instead of queueing.
+    login_hash_concurrency: int = Field(default=4, ge=1, le=64)
+    login_hash_wait_seconds: float = Field(default=0.5, gt=0, le=10)
+    # Chat, per customer: messages, and messages in flight across workers (a Redis semaphore whose slots
+    # expire after chat_slot_ttl_seconds, so a crashed worker frees its slot; keep it above
+    # rasa_timeout_seconds).
+    chat_rate_limit: str = "30/minute"
+    chat_max_in_flight: int = Field(default=2, ge=1, le=50)
+    chat_slot_ttl_seconds: int = Field(default=90, ge=5, le=3600)
 
     # Transcripts: the Rasa event broker signs its batches with this secret (HMAC, like webhooks).
-    transcript_ingest_secret: str = Field(default="dev-only-transcript-ingest-secret", min_length=16)
+    transcript_ingest_secret: str = Field(default="", repr=False)
     transcript_retention_days: int = Field(default=90, ge=1, le=3650)
     # Keep an encrypted copy of the original text for compliance (needs PII_ENCRYPTION_KEY).
     transcript_seal_originals: bool = False
@@ -66,10 +110,36 @@ class Settings(BaseSettings):
 
     # Live handoff: releasing a conversation posts `resume` to Rasa's HTTP API (`rasa run --enable-api
     # --auth-token`, loopback or internal network only). The token must match Rasa's.
-    rasa_api_token: str = Field(default="dev-only-rasa-api-token", min_length=16)
+    rasa_api_token: str = Field(default="", repr=False)
     rasa_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _secrets_are_usable(self) -> Settings:
+        """Development fills missing secrets from var/secrets.env; production refuses unusable ones.
+
+        Raises SecretsError (a RuntimeError: pydantic's ValidationError would print the values), naming
+        each secret and how to generate one, so `import api.main` and uvicorn exit non-zero.
+        """
+        production = self.environment == secrets_env.PRODUCTION
+        if not production and not all(getattr(self, field) for field in SECRET_FIELDS):
+            from_file = secrets_env.ensure_file()
+            for field in SECRET_FIELDS:
+                if not getattr(self, field):
+                    setattr(self, field, from_file[field.upper()])
+        values = {field.upper(): getattr(self, field) for field in SECRET_FIELDS}
+        values["PII_ENCRYPTION_KEY"] = os.environ.get("PII_ENCRYPTION_KEY", "")  # read by api/privacy/crypto.py
+        found = secrets_env.problems(values, production=production,
+                                     required=["PII_ENCRYPTION_KEY"] if self.transcript_seal_originals else [])
+        if found:
+            raise secrets_env.SecretsError(secrets_env.explain(found, values, who="the core",
+                                                               environment=self.environment))
+        return self
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    if settings.environment == secrets_env.DEVELOPMENT:
+        # api/privacy/crypto.py reads its key from the environment: development gets the generated one.
+        secrets_env.export(secrets_env.resolve(["PII_ENCRYPTION_KEY"]))
+    return settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -14,7 +15,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.config import Settings
+from api.config import Settings, get_settings
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
@@ -25,11 +26,34 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+class HashingBusy(Exception):
+    """Every password-hash slot of this process stayed taken for the whole wait: try again shortly."""
+
+
+@lru_cache(maxsize=4)
+def _hash_slots(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(size)
+
+
+def hash_slots() -> threading.BoundedSemaphore:
+    """This process's password-hash slots (login_hash_concurrency of them)."""
+    return _hash_slots(get_settings().login_hash_concurrency)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; HashingBusy when no hash slot frees up within login_hash_wait_seconds."""
+    # Each verification holds about 64 MiB (argon2id's memory cost) for its duration: a bounded number at
+    # once per process, and a short wait for a slot rather than an unbounded queue. An unknown user takes
+    # the same path (the dummy hash, through the same slots), so neither time nor a 503 tells them apart.
+    slots = hash_slots()
+    if not slots.acquire(timeout=get_settings().login_hash_wait_seconds):
+        raise HashingBusy
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+    finally:
+        slots.release()
 
 
 class InvalidToken(Exception):
@@ -45,6 +69,8 @@ class Principal:
     roles: frozenset[str]
     acting_for: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
+    # For `service`: the sequence number of the customer message whose grant this token was traded for.
+    grant_seq: int | None = None
 
     @property
     def is_service(self) -> bool:
@@ -61,7 +87,8 @@ class Principal:
 
 
 def issue_token(settings: Settings, *, subject: str, username: str, roles: list[str], minutes: int,
-                acting_for: uuid.UUID | None = None, conversation_id: uuid.UUID | None = None) -> str:
+                acting_for: uuid.UUID | None = None, conversation_id: uuid.UUID | None = None,
+                grant_seq: int | None = None) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": subject, "iat": now,
@@ -72,6 +99,8 @@ def issue_token(settings: Settings, *, subject: str, username: str, roles: list[
         claims["act_for"] = str(acting_for)
     if conversation_id is not None:
         claims["cnv"] = str(conversation_id)
+    if grant_seq is not None:
+        claims["gsq"] = grant_seq
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
 
 
@@ -144,8 +173,12 @@ def _verify(settings: Settings, token: str) -> tuple[Principal, float]:
             raise InvalidToken("roles claim malformed")
         acting_for = uuid.UUID(claims["act_for"]) if claims.get("act_for") else None
         conversation_id = uuid.UUID(claims["cnv"]) if claims.get("cnv") else None
+        grant_seq = claims.get("gsq")
+        if grant_seq is not None and (not isinstance(grant_seq, int) or isinstance(grant_seq, bool)):
+            raise InvalidToken("gsq claim malformed")
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise InvalidToken(str(exc)) from exc
     principal = Principal(subject=str(claims["sub"]), username=str(claims.get("preferred_username", "")),
-                          roles=frozenset(roles), acting_for=acting_for, conversation_id=conversation_id)
+                          roles=frozenset(roles), acting_for=acting_for, conversation_id=conversation_id,
+                          grant_seq=grant_seq)
     return principal, float(claims["exp"])

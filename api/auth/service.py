@@ -16,7 +16,9 @@ from api.auth.models import RefreshToken, User
 from api.auth.security import issue_token, verify_password
 from api.config import Settings
 from api.conversations.models import Conversation
+from api.grants import service as grants
 from api.problems import Problem
+from api.redis_client import redis_for
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -31,19 +33,24 @@ def user_token(settings: Settings, user: User) -> str:
                        minutes=settings.access_token_minutes)
 
 
-def service_token(settings: Settings, session: Session, *, client_id: str, client_secret: str,
-                  conversation_id: uuid.UUID) -> str:
-    """A short-lived token for the action server that can act only for the conversation's customer."""
-    ok_id = hmac.compare_digest(client_id.encode(), settings.service_client_id.encode())
-    ok_secret = hmac.compare_digest(client_secret.encode(), settings.service_client_secret.encode())
+def service_token(settings: Settings, session: Session, *, client_id: str, client_secret: str, grant: str,
+                  conversation_id: uuid.UUID | None) -> str:
+    """A short-lived token for the action server, acting for the customer of the message the grant rode on."""
+    ok_id = hmac.compare_digest(client_id.encode("utf-8", "surrogateescape"), settings.service_client_id.encode())
+    ok_secret = hmac.compare_digest(client_secret.encode("utf-8", "surrogateescape"),
+                                    settings.service_client_secret.encode())
     if not (ok_id and ok_secret):
         raise Problem(401, "invalid_client", "Client credentials are wrong")
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise Problem(404, "conversation_not_found", "No such conversation")
+    try:
+        spent = grants.spend(client=redis_for(settings.redis_url), token=grant, conversation_id=conversation_id)
+    except grants.GrantRefused as exc:
+        raise Problem(401, "invalid_grant", "The grant is not valid for this conversation") from exc
+    conversation = session.get(Conversation, spent.conversation_id)
+    if conversation is None or conversation.customer_id != spent.customer_id:
+        raise Problem(401, "invalid_grant", "The grant is not valid for this conversation")
     return issue_token(settings, subject=f"service:{client_id}", username=client_id, roles=["service"],
                        minutes=settings.service_token_minutes, acting_for=conversation.customer_id,
-                       conversation_id=conversation.id)
+                       conversation_id=conversation.id, grant_seq=spent.seq)
 
 
 def _digest(token: str) -> str:

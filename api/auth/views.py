@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
 
+from api import ratelimit
 from api.auth import service
 from api.auth.models import User
+from api.auth.security import HashingBusy
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.problems import Problem
 from api.ratelimit import hit
@@ -31,7 +33,8 @@ class RefreshIn(BaseModel):
 class ServiceTokenIn(BaseModel):
     client_id: str = Field(min_length=1, max_length=128)
     client_secret: str = Field(min_length=1, max_length=256)
-    conversation_id: uuid.UUID
+    grant: str = Field(min_length=16, max_length=128, description="the grant of the customer message being handled")
+    conversation_id: uuid.UUID | None = Field(default=None, description="when given, must be the grant's")
 
 
 class MeOut(BaseModel):
@@ -50,8 +53,24 @@ def login(request: Request, settings: SettingsDep, session: SessionDep,
           password: Annotated[str, Form(min_length=1, max_length=256)]) -> TokenOut:
     """OAuth2 password flow: a short-lived access token and a rotating refresh token."""
     client = request.client.host if request.client else "unknown"
-    hit(settings.redis_url, settings.login_rate_limit, "login", f"{username.lower()}|{client}", fail_open=True)
-    user = service.authenticate(session, username, password)
+    user_key = username.lower()
+    # Every attempt counts per user+IP. Failed attempts count per user from any IP (spraying one
+    # account), per IP for any user (spraying many) and in all; those are judged before the password
+    # hash, so a refused attempt costs no hash. An unknown user is counted like a known one.
+    hit(settings.redis_url, settings.login_rate_limit, "login", f"{user_key}|{client}", fail_open=True)
+    failures = [(settings.login_user_rate_limit, "login_user", user_key),
+                (settings.login_ip_rate_limit, "login_ip", client),
+                (settings.login_global_rate_limit, "login_global", "all")]
+    ratelimit.check(settings.redis_url, failures, fail_open=True)
+    try:
+        user = service.authenticate(session, username, password)
+    except HashingBusy as exc:
+        raise Problem(503, "login_busy", "Too many sign-ins at this moment; try again in a second",
+                      retry_after=1, headers={"Retry-After": "1"}) from exc
+    except Problem as exc:
+        if exc.status == 401:
+            ratelimit.count(settings.redis_url, failures)
+        raise
     refresh = service.issue_refresh_token(settings, session, user)
     session.commit()
     return TokenOut(access_token=service.user_token(settings, user), expires_in=settings.access_token_minutes * 60,
@@ -69,9 +88,9 @@ def refresh(body: RefreshIn, settings: SettingsDep, session: SessionDep) -> Toke
 
 @router.post("/auth/service-token", response_model=TokenOut)
 def service_login(body: ServiceTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
-    """The action server's credential, scoped to one conversation's customer."""
+    """The action server's credential, for the customer whose message carried the grant."""
     token = service.service_token(settings, session, client_id=body.client_id, client_secret=body.client_secret,
-                                  conversation_id=body.conversation_id)
+                                  grant=body.grant, conversation_id=body.conversation_id)
     return TokenOut(access_token=token, expires_in=settings.service_token_minutes * 60)
 
 

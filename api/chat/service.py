@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import redis
 from sqlalchemy.orm import Session
 
 from api.chat import rasa_client
 from api.config import Settings
 from api.conversations.models import Conversation
+from api.grants import service as grants
 from api.handoffs.models import Handoff
 from api.handoffs.service import open_handoff_of
 from api.problems import Problem
+from api.redis_client import redis_for
 
 
 def conversation_for(session: Session, customer_id: uuid.UUID, conversation_id: uuid.UUID | None,
@@ -40,14 +43,21 @@ def send_message(settings: Settings, session: Session, customer_id: uuid.UUID, c
     conversation = conversation_for(session, customer_id, conversation_id)
     conversation.last_message_at = datetime.now(UTC)
     handoff = open_handoff_of(session, conversation.id) if conversation_id is not None else None
-    # Commit before Rasa runs: the action server asks the core for a token for this conversation.
+    # Commit before Rasa runs: the action server trades the message's grant for a token for this conversation.
     session.commit()
     if handoff is not None:
         rasa_client.log_user_message(settings.rasa_url, settings.rasa_api_token, settings.rasa_timeout_seconds,
                                      conversation.id, text)
         return conversation, [], handoff
+    # The grant is what lets the action server act for this customer while Rasa handles this message.
+    try:
+        grant = grants.issue(client=redis_for(settings.redis_url), conversation_id=conversation.id,
+                             customer_id=customer_id, ttl_seconds=settings.grant_ttl_seconds,
+                             uses=settings.grant_uses)
+    except redis.RedisError as exc:
+        raise Problem(503, "assistant_unavailable", "The assistant is not reachable right now") from exc
     messages = rasa_client.send(settings.rasa_url, settings.rasa_timeout_seconds, conversation.id, text,
-                                metadata={"channel": conversation.channel})
+                                metadata={"channel": conversation.channel, "grant": grant})
     handoff = open_handoff_of(session, conversation.id)  # "I want to talk to a person" opens one right here
     session.commit()  # end the read: no connection held between requests
     return conversation, messages, handoff

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.auth.security import Principal
 from api.config import get_settings
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
 from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
-from api.transfers import idempotency, service
+from api.transfers import confirmations, idempotency, service
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
 
@@ -48,6 +49,9 @@ class TransferIn(BaseModel):
     amount: str = Field(min_length=1, max_length=20, strict=True, description='Decimal string, e.g. "12.34"')
     currency: str = Field(min_length=3, max_length=3, strict=True)
     reference: str | None = Field(default=None, max_length=140, strict=True)
+    confirmation_id: uuid.UUID | None = Field(default=None, description=(
+        "The assistant only: the confirmation recorded when this exact transfer was stated to the customer "
+        "(POST /v1/transfers/confirmations); needed for a payee or counterparty"))
 
     @model_validator(mode="after")
     def one_target(self) -> TransferIn:
@@ -91,6 +95,8 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
     except InvalidMoney as exc:
         raise Problem(422, exc.code, str(exc)) from exc
     digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
+    if confirmations.needs_confirmation(principal, leaves_customer=body.to_account_id is None):
+        await _confirmed(principal, body, key)
     request = service.TransferRequest(
         from_account_id=body.from_account_id, to_account_id=body.to_account_id,
         counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
@@ -98,6 +104,44 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
     outcome = await service.create(settings, principal, customer_id, request, key, digest)
     return JSONResponse(outcome.response.body, status_code=outcome.response.status,
                         headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
+
+
+class ConfirmationOut(BaseModel):
+    confirmation_id: uuid.UUID
+    expires_in: int = Field(description="seconds the customer has to confirm")
+
+
+def stated_digest(body: TransferIn) -> str:
+    """The digest of a transfer as stated to the customer (its body without the confirmation)."""
+    return idempotency.request_hash(body.model_dump(mode="json", exclude_none=True, exclude={"confirmation_id"}))
+
+
+async def _confirmed(principal: Principal, body: TransferIn, key: str) -> None:
+    try:
+        await confirmations.check(principal=principal, confirmation_id=body.confirmation_id,
+                                  digest=stated_digest(body), key=key)
+    except confirmations.ConfirmationRefused as exc:
+        raise Problem(403, "confirmation_required", "The customer has not confirmed this transfer in the chat",
+                      str(exc)) from exc
+    except confirmations.ConfirmationUnavailable as exc:
+        raise Problem(503, "confirmation_unavailable", "Transfers are paused for a moment; try again") from exc
+
+
+@router.post("/transfers/confirmations", status_code=201, response_model=ConfirmationOut)
+async def state_transfer(body: TransferIn, principal: PrincipalDep) -> ConfirmationOut:
+    """The assistant: record that this transfer was just stated to the customer, to be confirmed in a later
+    message (payees and counterparties only need it). Nothing is checked or moved here."""
+    if body.confirmation_id is not None:
+        raise Problem(422, "validation_error", "A stated transfer has no confirmation_id yet")
+    try:
+        stated = await confirmations.state(principal=principal, digest=stated_digest(body),
+                                           ttl_seconds=get_settings().transfer_confirmation_seconds)
+    except confirmations.ConfirmationRefused as exc:
+        raise Problem(403, "service_only", "Only the assistant, handling a customer's message, states transfers",
+                      str(exc)) from exc
+    except confirmations.ConfirmationUnavailable as exc:
+        raise Problem(503, "confirmation_unavailable", "Transfers are paused for a moment; try again") from exc
+    return ConfirmationOut(confirmation_id=stated.confirmation_id, expires_in=stated.expires_in)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut)

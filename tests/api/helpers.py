@@ -24,3 +24,34 @@ def accounts_by_type(client: TestClient, headers: dict[str, str]) -> dict[str, d
 def balances(client: TestClient, headers: dict[str, str]) -> dict[str, tuple[Decimal, Decimal]]:
     return {a["id"]: (Decimal(a["balance"]), Decimal(a["available"]))
             for a in client.get("/v1/accounts", headers=headers).json()}
+
+
+def message_grant(conversation_id: str) -> str:
+    """The grant the core puts on a customer message it forwards to Rasa (api/chat/service.py does this
+    for every message; these in-process tests have no Rasa, so they issue it as the chat would)."""
+    import uuid
+
+    import psycopg
+
+    from api.config import get_settings
+    from api.grants import service as grants
+    from api.redis_client import redis_for
+
+    settings = get_settings()
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute("SELECT customer_id FROM conversations WHERE id = %s", (conversation_id,)).fetchone()
+    assert row is not None, f"no conversation {conversation_id}"
+    return grants.issue(client=redis_for(settings.redis_url), conversation_id=uuid.UUID(conversation_id),
+                        customer_id=row[0], ttl_seconds=settings.grant_ttl_seconds, uses=settings.grant_uses)
+
+
+def service_headers(client: TestClient, conversation_id: str, grant: str | None = None) -> dict[str, str]:
+    """The action server's bearer token, traded for a message's grant (a new message's, by default)."""
+    from api.config import get_settings
+
+    settings = get_settings()
+    response = client.post("/v1/auth/service-token", json={
+        "client_id": settings.service_client_id, "client_secret": settings.service_client_secret,
+        "grant": grant or message_grant(conversation_id), "conversation_id": conversation_id})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -15,9 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth.security import hash_password
-from api.config import get_settings
 from data.seed import stable_id
-from tests.api.helpers import is_problem
+from tests.api.helpers import is_problem, service_headers
 from tests.canaries import fresh
 from tests.conftest import login
 
@@ -52,12 +51,7 @@ def _conversation(pg, username: str = "alice") -> str:
 
 def _service(client: TestClient, conversation_id: str) -> dict[str, str]:
     """The action server's token for one conversation (what action_request_human uses)."""
-    settings = get_settings()
-    response = client.post("/v1/auth/service-token", json={
-        "client_id": settings.service_client_id, "client_secret": settings.service_client_secret,
-        "conversation_id": conversation_id})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return service_headers(client, conversation_id)
 
 
 def _open(client: TestClient, conversation_id: str, status: int = 201, headers=None) -> dict:
@@ -239,10 +233,13 @@ def test_transcript_access_follows_the_assignment(client: TestClient, alice, age
     is_problem(client.get(path, headers=agent2), 404, "conversation_not_found")
     assert client.get(path, headers=compliance).status_code == 200
     assert client.get(path, headers=alice).status_code == 200
-    # After the handoff closed the assigned agent still reads the conversation they worked on.
+    # Once the handoff is released (closed) the agent who held it reads the conversation no more;
+    # compliance and the customer still do.
     pg.execute("UPDATE handoffs SET status = 'closed', closed_at = now() WHERE id = %s", (handoff_id,))
-    assert client.get(path, headers=agent).json()["handoff"] == {"id": handoff_id, "status": "closed"}
+    is_problem(client.get(path, headers=agent), 404, "conversation_not_found")
     is_problem(client.get(path, headers=agent2), 404)
+    assert client.get(path, headers=compliance).json()["handoff"] == {"id": handoff_id, "status": "closed"}
+    assert client.get(path, headers=alice).status_code == 200
     # ... and writes nothing more into it.
     is_problem(client.post(f"/v1/handoffs/{handoff_id}/messages", json={"text": "hi"}, headers=agent), 409,
                "handoff_closed")

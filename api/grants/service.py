@@ -1,0 +1,82 @@
+"""Conversation grants: issued when the core forwards a customer's message, spent by the action server.
+
+A grant is an opaque random token. The core issues one for every message it relays to Rasa (in the
+message's metadata); the action server trades it, with its own client secret, for a short-lived
+service token that acts for that conversation's customer. Knowing a conversation id, or holding the
+client secret alone, gives nothing: only a message the customer really sent carries a grant.
+
+Each grant records the conversation's message sequence number, so the core can tell a later message
+from an earlier one (a payee transfer needs a confirmation made before the message that executes it).
+Only the grant's SHA-256 is stored, in Redis, with an expiry and a count of uses left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+GRANT_KEY = "bankbot:grant:{digest}"
+SEQUENCE_KEY = "bankbot:conversation-seq:{conversation_id}"
+SEQUENCE_TTL_SECONDS = 30 * 24 * 3600  # far longer than a conversation's tracker lives in Rasa
+TOKEN_BYTES = 32
+MAX_TOKEN_CHARS = 128
+
+# Spend one use atomically: no grant, or no use left, answers nothing.
+_SPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HINCRBY', KEYS[1], 'uses', -1) < 0 then return false end
+return redis.call('HMGET', KEYS[1], 'conversation_id', 'customer_id', 'seq')
+"""
+
+
+class GrantRefused(Exception):
+    """The grant is unknown, expired, used up, or for another conversation."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    conversation_id: uuid.UUID
+    customer_id: uuid.UUID
+    seq: int
+
+
+def _key(token: str) -> str:
+    return GRANT_KEY.format(digest=hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest())
+
+
+def issue(*, client: redis.Redis, conversation_id: uuid.UUID, customer_id: uuid.UUID, ttl_seconds: int,
+          uses: int) -> str:
+    """A new grant for the message the customer just sent in this conversation."""
+    assert ttl_seconds > 0 and uses > 0
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    sequence_key = SEQUENCE_KEY.format(conversation_id=conversation_id)
+    pipe = client.pipeline(transaction=True)
+    pipe.incr(sequence_key)
+    pipe.expire(sequence_key, SEQUENCE_TTL_SECONDS)
+    seq = int(pipe.execute()[0])
+    key = _key(token)
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(key, mapping={"conversation_id": str(conversation_id), "customer_id": str(customer_id),
+                            "seq": seq, "uses": uses})
+    pipe.expire(key, ttl_seconds)
+    pipe.execute()
+    return token
+
+
+def spend(*, client: redis.Redis, token: str, conversation_id: uuid.UUID | None = None) -> Grant:
+    """Use the grant once; what it allows. GrantRefused when it allows nothing (any more)."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise GrantRefused("malformed grant")
+    found = client.eval(_SPEND, 1, _key(token))
+    if not found:
+        raise GrantRefused("unknown, expired or used-up grant")
+    grant = Grant(conversation_id=uuid.UUID(found[0].decode()), customer_id=uuid.UUID(found[1].decode()),
+                  seq=int(found[2]))
+    if conversation_id is not None and grant.conversation_id != conversation_id:
+        raise GrantRefused("the grant is for another conversation")
+    return grant
+

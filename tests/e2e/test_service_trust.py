@@ -1,0 +1,82 @@
+"""Zero trust between the services, on the real stack: every service listens on loopback only, and knowing a
+conversation id (or even holding the action server's token) gives no customer data without the grant the
+core puts on a message the customer really sent."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+
+import httpx
+import pytest
+
+from api.config import REPO_ROOT
+from tests.e2e.conftest import PORTS, STACK_NAME, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _listening(port: int) -> list[str]:
+    words = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return [word for word in words.split() if word.endswith(f":{port}")]
+
+
+def _process_env(service: str) -> dict[str, str]:
+    """The environment of one of the stack's processes (what an attacker on the host with our uid could read)."""
+    pid = (REPO_ROOT / "var" / "run" / STACK_NAME / f"{service}.pid").read_text().strip()
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        raw = environ.read()
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def _amounts(text: str) -> set[str]:
+    return set(re.findall(r"[0-9][0-9,]*\.[0-9]{2}", text))
+
+
+def _alice_figures(stack: Stack) -> set[str]:
+    accounts = httpx.get(f"{stack.core_url}/v1/accounts", headers=stack.login("alice"), timeout=30).json()
+    return {f"{float(a[k]):,.2f}" for a in accounts for k in ("balance", "available")}
+
+
+@pytest.mark.parametrize("service", sorted(PORTS))
+def test_every_service_listens_on_loopback_only(stack: Stack, service: str) -> None:
+    addresses = _listening(PORTS[service])
+    assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), (service, addresses)
+
+
+def _forged_rasa_message(conversation_id: str, text: str, metadata: dict | None = None) -> str:
+    body = {"sender": conversation_id, "message": text, **({"metadata": metadata} if metadata else {})}
+    response = httpx.post(f"http://127.0.0.1:{PORTS['rasa']}/webhooks/rest/webhook", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return "\n".join(m.get("text") or "" for m in response.json())
+
+
+def test_a_forged_rasa_call_for_a_real_conversation_gets_no_balance(stack: Stack) -> None:
+    alice = stack.login("alice")
+    conversation = stack.chat(alice, "hello")["conversation_id"]
+    figures = _alice_figures(stack)
+    for metadata in (None, {"grant": "x" * 43}, {"grant": str(uuid.uuid4())}):
+        said = _forged_rasa_message(conversation, "what's my balance?", metadata)
+        assert said and not (_amounts(said) & figures), (metadata, said)
+    # The customer's own message through the core still gets the figures.
+    reply = stack.chat(alice, "what's my balance?", conversation)
+    assert _amounts("\n".join(m["text"] or "" for m in reply["messages"])) & figures, reply
+
+
+def test_the_action_token_without_a_grant_gets_nothing(stack: Stack) -> None:
+    """Holding the action server's own token and a conversation id of alice's is not enough."""
+    token = _process_env("actions")["ACTION_SERVER_TOKEN"]
+    conversation = stack.chat(stack.login("alice"), "hello")["conversation_id"]
+    figures = _alice_figures(stack)
+    for metadata in ({}, {"grant": "x" * 43}):
+        latest = {"text": "what's my balance?", "intent": {"name": "check_balance", "confidence": 1.0},
+                  "entities": [], "metadata": metadata}
+        body = {"next_action": "action_check_balance", "sender_id": conversation, "version": "3.6.21",
+                "domain": {}, "tracker": {"sender_id": conversation, "slots": {}, "latest_message": latest,
+                                          "events": [], "paused": False, "followup_action": None,
+                                          "active_loop": {}, "latest_action_name": "action_listen"}}
+        response = httpx.post(f"http://127.0.0.1:{PORTS['actions']}/webhook", json=body,
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert response.status_code == 200, response.text
+        assert not (_amounts(response.text) & figures), response.text
