@@ -47,7 +47,7 @@ PASSWORD = "demo-password"  # noqa: S105 - the documented demo credential (demo 
 
 def _core_python(*args: str) -> str:
     result = subprocess.run([CORE_PYTHON, *args], cwd=ROOT, capture_output=True, text=True,  # noqa: S603
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CHAT_RATE_LIMIT": "1000/minute"}, check=False)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 

@@ -24,6 +24,8 @@ class Card(Base):
     brand: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="physical")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Why it is frozen (api/cards/service.py FREEZE_REASONS); None while it is not, or frozen before 0009.
+    freeze_reason: Mapped[str | None] = mapped_column(String(24))
     expires_month: Mapped[int] = mapped_column(SmallInteger)
     expires_year: Mapped[int] = mapped_column(SmallInteger)
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -33,6 +33,7 @@ class CardOut(BaseModel):
     brand: str
     kind: str
     status: str
+    freeze_reason: str | None = None  # while frozen: customer, fraud_report or card_compromised (support only)
     expires: str
     shipped_at: datetime | None
     delivered_at: datetime | None
@@ -53,7 +54,8 @@ class AuthorizationOut(BaseModel):
 
 def card_out(card: Card) -> CardOut:
     return CardOut(id=card.id, account_id=card.account_id, last4=card.last4, brand=card.brand, kind=card.kind,
-                   status=card.status, expires=f"{card.expires_month:02d}/{card.expires_year % 100:02d}",
+                   status=card.status, freeze_reason=card.freeze_reason if card.status == "frozen" else None,
+                   expires=f"{card.expires_month:02d}/{card.expires_year % 100:02d}",
                    shipped_at=card.shipped_at, delivered_at=card.delivered_at)
 
 

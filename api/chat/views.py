@@ -8,12 +8,14 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from api import ratelimit
 from api.chat import service
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.message_text import MessageText
 from api.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["chat"])
+CHAT_SCOPE = "chat"
 
 
 class ChatIn(BaseModel):
@@ -50,8 +52,14 @@ def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, s
         raise Problem(403, "customer_only", "Only customers chat with the assistant")
     customer_id = principal.customer_id
     assert customer_id is not None
-    conversation, messages, handoff = service.send_message(settings, session, customer_id, body.conversation_id,
-                                                           body.text)
+    # Per customer, shared by every worker: messages per window, and messages in flight (each holds a
+    # Rasa call). Both fail open when Redis is down (api/ratelimit.py says why).
+    ratelimit.hit(settings.redis_url, settings.chat_rate_limit, CHAT_SCOPE, str(customer_id), fail_open=True)
+    with ratelimit.in_flight(settings.redis_url, scope=CHAT_SCOPE, key=str(customer_id),
+                             limit=settings.chat_max_in_flight, ttl_seconds=settings.chat_slot_ttl_seconds,
+                             fail_open=True):
+        conversation, messages, handoff = service.send_message(settings, session, customer_id,
+                                                               body.conversation_id, body.text)
     return ChatOut(conversation_id=conversation.id,
                    messages=[MessageOut(text=m.text, buttons=[ButtonOut(**b) for b in m.buttons]) for m in messages],
                    handoff=HandoffRef(id=handoff.id, status=handoff.status) if handoff else None)

@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
+from api import privacy
 from api.audit.service import record
 from api.auth.security import Principal
 from api.cards.service import owned_card, set_frozen
 from api.db_conn import driver_connection
 from api.fraud.models import FraudCase
 from api.problems import Problem
+from api.transcripts.service import known_pii
 
 NEXT_STEPS = {
     "card_payment_not_recognised": "Our fraud team will review the payment within 2 business days. If it wasn't you, "
@@ -27,6 +29,9 @@ NEXT_STEPS = {
                                            "within 10 business days.",
 }
 MAX_PAGE = 200
+MAX_DESCRIPTION = 1000  # fraud_cases.description
+# Reports that the card itself is in other hands: the freeze they make is a block only support lifts.
+CARD_COMPROMISED_KINDS = frozenset({"lost_or_stolen_card", "compromised_card"})
 MAX_CANDIDATES = 10
 CANDIDATE_SCAN = 200  # the customer's most recent posted entries a report may be about
 # Which of a customer's payments a report of each kind can be about: a business rule, so it lives here.
@@ -65,6 +70,14 @@ def _owned_transaction(session: Session, customer_id: uuid.UUID, transaction_id:
         raise Problem(404, "transaction_not_found", "No such transaction")
 
 
+def _redacted(session: Session, customer_id: uuid.UUID, description: str | None) -> str | None:
+    """The customer's description as stored: redacted like a transcript line (the raw text is not kept)."""
+    if not description:
+        return None
+    result = privacy.redact(description.replace("\x00", ""), known=known_pii(session, customer_id), mode="tags")
+    return result.text[:MAX_DESCRIPTION]  # tags can be longer than what they replace
+
+
 def open_case(session: Session, principal: Principal, customer_id: uuid.UUID, *, kind: str,
               card_id: uuid.UUID | None, transaction_id: uuid.UUID | None, description: str | None,
               freeze_card: bool) -> FraudCase:
@@ -77,9 +90,11 @@ def open_case(session: Session, principal: Principal, customer_id: uuid.UUID, *,
     if freeze_card and card_id is None:
         raise Problem(422, "card_required_to_freeze", "Name the card to freeze")
     case = FraudCase(id=uuid.uuid4(), customer_id=customer_id, kind=kind, card_id=card_id,
-                     transaction_id=transaction_id, description=description, card_frozen=False)
+                     transaction_id=transaction_id, description=_redacted(session, customer_id, description),
+                     card_frozen=False)
     if freeze_card and card_id is not None:
-        set_frozen(session, principal, customer_id, card_id, frozen=True, reason=f"fraud report {case.id}")
+        set_frozen(session, principal, customer_id, card_id, frozen=True, note=f"fraud report {case.id}",
+                   freeze_reason="card_compromised" if kind in CARD_COMPROMISED_KINDS else "fraud_report")
         case.card_frozen = True
     session.add(case)
     session.flush()

@@ -56,11 +56,13 @@ def latest_handoff_of(session: Session, conversation_id: uuid.UUID) -> Handoff |
 
 
 def is_assigned(session: Session, conversation_id: uuid.UUID, principal: Principal) -> bool:
-    """True for an agent who holds, or held, a handoff of this conversation (not for any agent)."""
+    """True for an agent who holds an open handoff of this conversation (not once it is released)."""
     if "agent" not in principal.roles or principal.is_service:
         return False
+    # Open: only while the agent works the conversation; a released (closed) handoff grants nothing.
     return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.agent_id == _agent_id(principal)).limit(1)) is not None
+                                                   Handoff.agent_id == _agent_id(principal),
+                                                   Handoff.status.in_(OPEN_STATUSES)).limit(1)) is not None
 
 
 def open_handoff(session: Session, principal: Principal, conversation_id: uuid.UUID,

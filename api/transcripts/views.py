@@ -75,7 +75,7 @@ def read_transcript(conversation_id: uuid.UUID, principal: PrincipalDep, session
     owner = conversation is not None and "customer" in principal.roles and \
         principal.customer_id == conversation.customer_id
     compliance = "compliance" in principal.roles
-    # An agent reads a conversation through a handoff they claimed (open or past), not any conversation.
+    # An agent reads a conversation through an open handoff they hold (not after release), not any conversation.
     agent = conversation is not None and not (owner or compliance) and \
         handoffs.is_assigned(session, conversation_id, principal)
     if conversation is None or not (owner or compliance or agent):

@@ -18,6 +18,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Any
 
 import psycopg
@@ -45,6 +46,7 @@ from api.transfers import admission, idempotency
 from api.transfers.idempotency import StoredResponse
 from api.transfers.models import Payee, Transfer
 from api.transfers.writer import transfer_writer
+from ledger.currencies import exponent
 
 NAMESPACE = uuid.UUID("0b5c3f59-2f4e-4df4-9f0e-4a7b1f6a9c21")
 EXTERNAL_HOLD_DAYS = 7  # a hold not settled by then expires and releases the money
@@ -190,6 +192,7 @@ async def _create_holding_key(settings: Settings, principal: Principal, customer
     if request.to_account_id == request.from_account_id:
         raise Problem(422, "same_account", "The source and destination are the same account")
     _check_kyc_and_amount(settings, kyc_status, request.amount, request.currency)
+    daily_amount = daily_limit_amount(settings, amount=request.amount, currency=request.currency)
     counterparty = request.counterparty
     if request.payee_id is not None:
         if payee_name is None:
@@ -216,15 +219,13 @@ async def _create_holding_key(settings: Settings, principal: Principal, customer
         "amount": request.amount, "currency": request.currency, "reference": request.reference,
         "ledger_transaction_id": str(ledger_transaction_id(customer_id, key)), "created_at": created_at.isoformat(),
         "hold_expires_at": (created_at + timedelta(days=EXTERNAL_HOLD_DAYS)).isoformat(),
-        "daily_max": settings.transfer_daily_max_minor, "key": key, "request_hash": digest,
+        "daily_max": settings.transfer_daily_max_minor, "daily_currency": settings.transfer_daily_limit_currency,
+        "daily_amount": daily_amount, "key": key, "request_hash": digest,
         "response": response.body,
         "key_expires_at": (created_at + timedelta(hours=settings.idempotency_ttl_hours)).isoformat(),
         "actor": actor_of(principal), "correlation_id": structlog.contextvars.get_contextvars().get("request_id")})
     if written.code == "daily_limit_exceeded":
-        total_before = int(written.detail or 0)
-        raise Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
-                      limit=display(settings.transfer_daily_max_minor, request.currency),
-                      remaining=display(max(0, settings.transfer_daily_max_minor - total_before), request.currency))
+        raise _over_daily_limit(settings, total_before=int(written.detail or 0), currency=request.currency)
     if written.code.startswith("exists_with_different") and (
             replay := await _stored(customer_id, key, digest)) is not None:
         # This key's posting exists and its record too: a write whose answer was lost (the call was
@@ -247,6 +248,53 @@ def _check_kyc_and_amount(settings: Settings, kyc_status: str, amount: int, curr
     if amount > settings.transfer_max_minor:
         raise Problem(422, "transfer_limit_exceeded", "The amount is over the per-transfer limit",
                       limit=display(settings.transfer_max_minor, currency))
+
+
+# The daily limit: one total per customer and UTC day, across currencies, in minor units of
+# transfer_daily_limit_currency (migrations/versions/0010_daily_limit_one_total.py). A transfer
+# counts at its value in that currency rounded up, and what is left is shown in the transfer's currency
+# rounded down: the counted total is never below the real one, so no mix of currencies gets past the limit.
+_EXACT = 80  # digits: a product of an amount (up to 19) and a rate (up to 18) is exact, never rounded
+
+
+def _limit_rate(settings: Settings, currency: str) -> Decimal:
+    rate = settings.transfer_limit_rates.get(currency)
+    if rate is None or not rate.is_finite() or rate <= 0:  # no rate: nothing to count it with, so no transfer
+        raise Problem(422, "currency_not_supported", f"Transfers in {currency} are not available",
+                      detail="There is no exchange rate to count them against the daily limit.")
+    return rate
+
+
+def daily_limit_amount(settings: Settings, *, amount: int, currency: str) -> int:
+    """What `amount` minor units of `currency` count against the daily limit: minor units of the limit's
+    currency, rounded up."""
+    limit_currency = settings.transfer_daily_limit_currency
+    if currency == limit_currency:
+        return amount
+    rate = _limit_rate(settings, currency)
+    with localcontext(Context(prec=_EXACT, rounding=ROUND_CEILING)):
+        value = Decimal(amount) * rate.scaleb(exponent(limit_currency) - exponent(currency))
+        return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def in_transfer_currency(settings: Settings, *, limit_minor: int, currency: str) -> int:
+    """`limit_minor` minor units of the limit's currency in minor units of `currency`, rounded down (a
+    transfer of that much counts at most `limit_minor`)."""
+    limit_currency = settings.transfer_daily_limit_currency
+    if currency == limit_currency:
+        return limit_minor
+    rate = _limit_rate(settings, currency)
+    with localcontext(Context(prec=_EXACT, rounding=ROUND_FLOOR)):
+        value = Decimal(limit_minor) / rate.scaleb(exponent(limit_currency) - exponent(currency))
+        return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _over_daily_limit(settings: Settings, *, total_before: int, currency: str) -> Problem:
+    """The 422 of a transfer past the day's limit: the limit in its currency, what is left in the transfer's."""
+    left = max(0, settings.transfer_daily_max_minor - total_before)
+    return Problem(422, "daily_limit_exceeded", "The amount would go over your daily transfer limit",
+                   limit=display(settings.transfer_daily_max_minor, settings.transfer_daily_limit_currency),
+                   remaining=display(in_transfer_currency(settings, limit_minor=left, currency=currency), currency))
 
 
 async def _clearing_account(currency: str) -> uuid.UUID:

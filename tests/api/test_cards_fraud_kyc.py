@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth.security import issue_token
 from api.config import get_settings
 from api.webhooks.signing import sign
 from tests.api.helpers import is_problem
@@ -69,7 +70,88 @@ def test_fraud_report_freezes_the_card_and_opens_a_case(client: TestClient, pg) 
     assert updated.status_code == 200 and updated.json()["status"] == "resolved"
     is_problem(client.patch(f"/v1/fraud-cases/{case['id']}", headers=compliance, json={"status": "open"}), 409)
     is_problem(client.get("/v1/fraud-cases", headers=alice), 403, "forbidden_role")
-    client.post(f"/v1/cards/{card['id']}/unfreeze", headers=alice)
+    # A lost card's block is not the customer's to lift (test_a_block_after_a_report_is_support_only).
+    is_problem(client.post(f"/v1/cards/{card['id']}/unfreeze", headers=alice), 409, "card_blocked_after_report")
+    _support_lifts_the_block(pg, card["id"])
+
+
+def _support_lifts_the_block(pg, card_id: str) -> None:
+    """What support does after review (no API of the core): the card is active again."""
+    pg.execute("UPDATE cards SET status = 'active', freeze_reason = NULL WHERE id = %s", (card_id,))
+
+
+def _service_for(pg, username: str) -> dict[str, str]:
+    """A token of the action server acting for `username` in a fresh conversation (as the core issues it)."""
+    conversation = uuid.uuid4()
+    customer = pg.execute("INSERT INTO conversations (id, customer_id) SELECT %s, id FROM users WHERE username = %s "
+                          "RETURNING customer_id", (conversation, username)).fetchone()[0]
+    settings = get_settings()
+    token = issue_token(settings, subject=f"service:{settings.service_client_id}", username=settings.service_client_id,
+                        roles=["service"], minutes=2, acting_for=customer, conversation_id=conversation)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("kind", ["lost_or_stolen_card", "compromised_card"])
+def test_a_block_after_a_report_is_support_only(client: TestClient, alice, pg, kind) -> None:
+    card = _card(client, alice)
+    assert card["status"] == "active"
+    reported = client.post("/v1/fraud-reports", headers=alice, json={"kind": kind, "card_id": card["id"],
+                                                                     "freeze_card": True})
+    assert reported.status_code == 201 and reported.json()["card_frozen"]
+    assert _card(client, alice)["freeze_reason"] == "card_compromised"
+    try:
+        for headers in (alice, _service_for(pg, "alice")):  # the customer, and the assistant for them
+            refused = is_problem(client.post(f"/v1/cards/{card['id']}/unfreeze", headers=headers), 409,
+                                 "card_blocked_after_report")
+            assert "replace" in refused["detail"] and "support" in refused["detail"]
+            # Freezing again changes nothing, and does not turn the block into an ordinary freeze.
+            assert client.post(f"/v1/cards/{card['id']}/freeze", headers=headers).json()["freeze_reason"] == \
+                "card_compromised"
+        assert _card(client, alice)["status"] == "frozen"
+        assert _audit_count(pg, "card.unfreeze", card["id"]) == 0
+        assert pg.execute("SELECT freeze_reason FROM cards WHERE id = %s", (card["id"],)).fetchone()[0] == \
+            "card_compromised"
+    finally:
+        _support_lifts_the_block(pg, card["id"])
+
+
+def test_an_ordinary_freeze_turns_into_a_block_after_a_lost_card_report(client: TestClient, alice, pg) -> None:
+    card = _card(client, alice)
+    try:
+        assert client.post(f"/v1/cards/{card['id']}/freeze", headers=alice).json()["freeze_reason"] == "customer"
+        client.post("/v1/fraud-reports", headers=alice,
+                    json={"kind": "lost_or_stolen_card", "card_id": card["id"], "freeze_card": True})
+        assert _card(client, alice)["freeze_reason"] == "card_compromised"
+        is_problem(client.post(f"/v1/cards/{card['id']}/unfreeze", headers=alice), 409, "card_blocked_after_report")
+    finally:
+        _support_lifts_the_block(pg, card["id"])
+
+
+def test_freezes_of_other_reports_stay_reversible(client: TestClient, alice, pg) -> None:
+    card = _card(client, alice)
+    payment = client.get("/v1/transactions?category=coffee&limit=1", headers=alice).json()["items"][0]
+    reported = client.post("/v1/fraud-reports", headers=alice, json={
+        "kind": "card_payment_not_recognised", "card_id": card["id"], "transaction_id": payment["id"],
+        "freeze_card": True})
+    assert reported.status_code == 201 and reported.json()["card_frozen"]
+    assert _card(client, alice)["freeze_reason"] == "fraud_report"
+    unfrozen = client.post(f"/v1/cards/{card['id']}/unfreeze", headers=alice)
+    assert unfrozen.status_code == 200 and unfrozen.json()["status"] == "active"
+    assert unfrozen.json()["freeze_reason"] is None
+
+
+def test_a_fraud_description_is_stored_redacted(client: TestClient, alice, pg) -> None:
+    card = _card(client, alice)
+    description = ("Someone paid with my card 4111 1111 1111 1111 at a shop. It may be Mary Martin, "
+                   "she called me from +44 20 7946 0958 yesterday.")
+    reported = client.post("/v1/fraud-reports", headers=alice, json={
+        "kind": "card_payment_not_recognised", "card_id": card["id"], "description": description})
+    assert reported.status_code == 201, reported.text
+    stored = pg.execute("SELECT description FROM fraud_cases WHERE id = %s", (reported.json()["id"],)).fetchone()[0]
+    assert stored and "Someone paid with my card" in stored
+    for secret in ("4111", "1111 1111", "Mary", "Martin", "7946", "0958"):
+        assert secret not in stored, stored
+    assert "<CREDIT_CARD>" in stored or "CARD" in stored, stored
 
 
 def test_fraud_report_about_a_transaction(client: TestClient, alice) -> None:

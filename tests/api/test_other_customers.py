@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from data.seed import stable_id
 from tests.api.helpers import accounts_by_type
+from tests.conftest import login
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +64,40 @@ def test_bob_gets_nothing_of_alices(client: TestClient, alice, bob, alice_resour
     for value in alice_resources.values():
         assert value not in str(answer)
     assert _snapshot(client, alice) == before
+
+
+AGENT_CASES = [
+    ("GET", "/v1/conversations/{conversation}/transcript", None),
+    ("POST", "/v1/handoffs/{handoff}/messages", {"text": "still here?"}),
+    ("POST", "/v1/handoffs/{handoff}/claim", None),
+]
+
+
+@pytest.fixture(scope="module")
+def staff(client: TestClient) -> dict[str, dict[str, str]]:
+    return {"agent": login(client, "agent"), "compliance": login(client, "compliance")}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), AGENT_CASES)
+def test_an_agent_gets_nothing_after_release(client: TestClient, alice, alice_resources, staff, pg_module, method,
+                                             path, body) -> None:
+    """The agent who held a handoff of alice's conversation, after it was released: 404 or 409, nothing leaked."""
+    agent = staff["agent"]
+    conversation = alice_resources["conversation"]
+    handoff = uuid.uuid4()
+    pg_module.execute("UPDATE handoffs SET status = 'closed', closed_at = now() "
+                      "WHERE conversation_id = %s AND status <> 'closed'", (conversation,))
+    pg_module.execute("INSERT INTO handoffs (id, conversation_id, customer_id, status, agent_id, claimed_at) "
+                      "VALUES (%s, %s, %s, 'active', %s, now())",
+                      (handoff, conversation, stable_id("user", "alice"), stable_id("user", "agent")))
+    transcript = f"/v1/conversations/{conversation}/transcript"
+    assert client.get(transcript, headers=agent).status_code == 200  # while held, the agent reads it
+    pg_module.execute("UPDATE handoffs SET status = 'closed', closed_at = now() WHERE id = %s", (handoff,))
+    before = client.get(transcript, headers=alice).json()
+    url = path.format(handoff=handoff, **alice_resources)
+    response = client.request(method, url, headers=agent, json=body)
+    assert response.status_code in (404, 409), (url, response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "messages" not in response.json()
+    assert client.get(transcript, headers=alice).json() == before
+    assert client.get(transcript, headers=staff["compliance"]).status_code == 200  # compliance keeps access

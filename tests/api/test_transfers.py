@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -306,3 +307,115 @@ def test_a_duplicate_that_misses_the_first_record_still_gets_the_first_response(
     assert second.status_code == 201, second.text
     assert second.json() == first.json() and second.headers.get("idempotent-replayed") == "true"
     assert (balances(client, alice), _count_entries(pg), _count_transfers(pg)) == after_first
+
+
+@pytest.fixture()
+def two_currency_customer(client: TestClient, pg) -> dict:
+    """A verified customer with checking and savings accounts in EUR and in USD, each funded."""
+    import ledger
+    from api.auth.security import hash_password
+    from api.bank_accounts import bank_account
+
+    username, user_id = f"fx-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+    pg.execute("INSERT INTO users (id, username, password_hash, full_name, roles, kyc_status) "
+               "VALUES (%s, %s, %s, 'Two Currencies', ARRAY['customer'], 'verified')",
+               (user_id, username, hash_password("demo-password")))
+    accounts: dict[str, str] = {}
+    with pg.transaction():
+        for currency in ("EUR", "USD"):
+            funding = bank_account(pg, "funding", currency)
+            for kind in ("checking", "savings"):
+                account = ledger.open_account(pg, owner_id=str(user_id), name=f"{kind} {currency}", kind=kind,
+                                              currency=currency)
+                ledger.post_transfer(pg, transaction_id=uuid.uuid4(), from_account_id=funding.id,
+                                     to_account_id=account.id, amount=500_000, currency=currency, kind="deposit")
+                accounts[f"{kind} {currency}"] = str(account.id)
+    token = client.post("/v1/auth/token", data={"username": username, "password": "demo-password"})
+    assert token.status_code == 200, token.text
+    return {"id": user_id, "accounts": accounts, "headers": {"Authorization": f"Bearer {token.json()['access_token']}"}}
+
+
+@pytest.fixture()
+def small_daily_limit() -> Iterator[None]:
+    """A daily limit of EUR 1,000.00 and USD at 0.90 EUR, for the app's every request during the test."""
+    from api.config import get_settings
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TRANSFER_DAILY_MAX_MINOR", "100000")
+    mp.setenv("TRANSFER_DAILY_LIMIT_CURRENCY", "EUR")
+    mp.setenv("TRANSFER_LIMIT_RATES", '{"USD": "0.90"}')
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+
+
+def test_the_daily_limit_is_one_across_currencies(client: TestClient, pg, two_currency_customer,
+                                                  small_daily_limit) -> None:
+    customer, accounts = two_currency_customer, two_currency_customer["accounts"]
+
+    def move(amount: str, currency: str):
+        return client.post("/v1/transfers", headers={**customer["headers"], "Idempotency-Key": str(uuid.uuid4())},
+                           json={"from_account_id": accounts[f"checking {currency}"], "amount": amount,
+                                 "to_account_id": accounts[f"savings {currency}"], "currency": currency})
+
+    assert move("600.00", "EUR").status_code == 201
+    # USD 500.00 counts EUR 450.00: over what is left (EUR 400.00), although the USD side moved nothing today.
+    refused = is_problem(move("500.00", "USD"), 422, "daily_limit_exceeded")
+    assert refused["limit"] == "€1,000.00"
+    assert refused["remaining"] == "US$444.44"  # EUR 400.00 at 0.90, rounded down
+    before = balances(client, customer["headers"])
+    assert move("444.44", "USD").status_code == 201  # counts EUR 399.996, rounded up to 400.00: exactly the limit
+    is_problem(move("0.01", "USD"), 422, "daily_limit_exceeded")  # a cent counts at least a cent
+    is_problem(move("0.01", "EUR"), 422, "daily_limit_exceeded")
+    after = balances(client, customer["headers"])
+    assert after[accounts["checking USD"]][0] == before[accounts["checking USD"]][0] - Decimal("444.44")
+    rows = pg.execute("SELECT currency, total FROM transfer_daily_totals WHERE customer_id = %s "
+                      "AND day = (now() AT TIME ZONE 'UTC')::date", (customer["id"],)).fetchall()
+    assert rows == [("EUR", 100_000)]  # one total per customer and day, in the limit's currency
+
+
+def test_a_currency_without_a_rate_moves_no_money(client: TestClient, pg, two_currency_customer) -> None:
+    from api.config import get_settings
+
+    customer, accounts = two_currency_customer, two_currency_customer["accounts"]
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TRANSFER_LIMIT_RATES", '{"GBP": "1.17"}')
+    get_settings.cache_clear()
+    try:
+        response = client.post("/v1/transfers", headers={**customer["headers"], "Idempotency-Key": str(uuid.uuid4())},
+                               json={"from_account_id": accounts["checking USD"], "amount": "1.00",
+                                     "to_account_id": accounts["savings USD"], "currency": "USD"})
+        is_problem(response, 422, "currency_not_supported")
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+    assert pg.execute("SELECT count(*) FROM transfers WHERE customer_id = %s", (customer["id"],)).fetchone()[0] == 0
+
+
+def test_daily_limit_conversion_rounds_against_the_customer() -> None:
+    from api.config import get_settings
+    from api.problems import Problem
+    from api.transfers.service import daily_limit_amount, in_transfer_currency
+
+    settings = get_settings().model_copy(update={"transfer_daily_limit_currency": "EUR", "transfer_limit_rates": {
+        "JPY": Decimal("0.0062"), "BHD": Decimal("2.45"), "USD": Decimal("0.9"),
+        "CHF": Decimal("1.0612345678901234567")}})
+    counted = lambda amount, currency: daily_limit_amount(settings, amount=amount, currency=currency)  # noqa: E731
+    back = lambda minor, currency: in_transfer_currency(settings, limit_minor=minor, currency=currency)  # noqa: E731
+    assert counted(1234, "EUR") == 1234 and back(1234, "EUR") == 1234
+    assert counted(1_000, "JPY") == 620  # JPY 1000 (no minor unit) is EUR 6.20 exactly
+    assert counted(1_001, "JPY") == 621  # EUR 6.2062: up
+    assert counted(1_000, "BHD") == 245  # BHD 1.000 (three decimals) is EUR 2.45
+    assert counted(1, "USD") == 1  # USD 0.01 is EUR 0.009: up, never free
+    assert back(620, "JPY") == 1_000 and back(621, "JPY") == 1_001  # 1001.6: down
+    # A large amount at a 20-digit rate is computed exactly, then rounded up once.
+    assert counted(999_999_999_999, "CHF") == 1_061_234_567_890  # ...889.0622...: up
+    for minor in (1, 7, 99, 12_345, 2_500_000):
+        for currency in ("JPY", "BHD", "USD", "CHF"):
+            assert counted(back(minor, currency), currency) <= minor  # what is shown as left fits
+    with pytest.raises(Problem) as missing:
+        counted(100, "GBP")
+    assert missing.value.status == 422 and missing.value.code == "currency_not_supported"

@@ -59,7 +59,7 @@ def _stack(command: str, database_url: str) -> None:
             "--model", str(MODEL), "--core-workers", "2"]
     # The conversation evaluation confirms about 60 transfers within a minute or two; the money rate limit
     # itself is tested against the API (tests/api/test_transfers.py), so here it is set out of the way.
-    env = {**os.environ, "MONEY_RATE_LIMIT": EVALUATION_MONEY_RATE_LIMIT}
+    env = {**os.environ, "MONEY_RATE_LIMIT": EVALUATION_MONEY_RATE_LIMIT, "CHAT_RATE_LIMIT": "1000/minute"}
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
+import psycopg
 import pytest
 
 from tests.e2e.conftest import Stack
@@ -100,7 +101,11 @@ def test_lost_card_report_freezes_and_opens_a_case(stack: Stack) -> None:
     assert "fraud case" in _text(reply).lower(), _text(reply)
     cards = _get(stack, bob, "/v1/cards")
     assert cards[0]["status"] == "frozen"
-    httpx.post(f"{stack.core_url}/v1/cards/{cards[0]['id']}/unfreeze", headers=bob, timeout=30)
+    # A lost card's block is not the customer's to lift (409); support's reset puts it back for other tests.
+    unfreeze = httpx.post(f"{stack.core_url}/v1/cards/{cards[0]['id']}/unfreeze", headers=bob, timeout=30)
+    assert unfreeze.status_code == 409, unfreeze.text
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE cards SET status = 'active', freeze_reason = NULL WHERE id = %s", (cards[0]["id"],))
 
 
 def test_decline_question_names_the_real_reason(stack: Stack) -> None:
