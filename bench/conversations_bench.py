@@ -38,7 +38,7 @@ def stack(command: str, database_url: str) -> None:
             "--core-port", str(PORTS["core"]), "--rasa-port", str(PORTS["rasa"]),
             "--actions-port", str(PORTS["actions"]), "--database-url", database_url, "--redis-url", REDIS_URL,
             "--redis-tracker-db", str(TRACKER_DB), "--model", str(MODEL), "--core-workers", "2"]
-    env = {**os.environ, "MONEY_RATE_LIMIT": MONEY_RATE_LIMIT}
+    env = {**os.environ, "MONEY_RATE_LIMIT": MONEY_RATE_LIMIT, "CHAT_RATE_LIMIT": "1000/minute"}
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.exit(f"stack {command} failed:\n{result.stdout}\n{result.stderr}")
