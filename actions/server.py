@@ -28,7 +28,6 @@ from sanic.response import HTTPResponse
 from scripts import environment
 
 OPEN_PATHS = frozenset({"/health"})
-MIN_TOKEN_CHARS = environment.BY_NAME["ACTION_SERVER_TOKEN"].min_length
 logger = logging.getLogger(__name__)
 
 

@@ -21,6 +21,7 @@ import time
 import redis
 
 from api.config import REPO_ROOT
+from scripts import environment
 from tests.conversations import runner
 from tests.dbutil import temporary_database
 from tests.factories import seed_demo
@@ -74,7 +75,7 @@ def main() -> None:
         try:
             stack("up", url)
             client = runner.Client(f"http://127.0.0.1:{PORTS['core']}", f"http://127.0.0.1:{PORTS['rasa']}",
-                                   os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token"))
+                                   environment.value("RASA_API_TOKEN"))
             client.sign_in()
             splits = ("tuned", "heldout") if args.split == "both" else (args.split,)
             results = {split: run_split(client, split) for split in splits}

@@ -5,13 +5,16 @@
     python -m scripts.stack status [--name dev]
 
 Pids live in var/run/<name>/, logs in var/log/. Stdlib only: it runs before any venv is trusted.
+
+Secrets: `up` resolves every secret the services read (scripts/environment.py: the environment's value,
+else in development var/secrets.env's, generated once) and hands each service exactly the ones it reads
+(Secret.readers); with ENVIRONMENT=production it refuses to start anything while one is unusable.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +25,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from scripts import environment
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -41,39 +46,49 @@ class Service:
         return f"http://127.0.0.1:{self.port}{self.health_path}"
 
 
-def services(args: argparse.Namespace) -> list[Service]:
+def services(args: argparse.Namespace, secret_values: dict[str, str] | None = None) -> list[Service]:
+    """The stack's services. With `secret_values` (what `up` resolved), each gets the secrets it reads."""
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
-    secret = os.environ.get("TRANSCRIPT_INGEST_SECRET", "dev-only-transcript-ingest-secret")
-    # Rasa's HTTP API (the core posts `resume` to end a handoff) needs this token; Rasa listens on loopback.
-    rasa_token = os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token")
-    # Rasa is the action server's only caller: a random token per start unless the environment sets one.
-    action_token = os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+    def secrets_of(service: str) -> dict[str, str]:
+        if secret_values is None:  # down, status: nothing is started
+            return {}
+        return {name: secret_values[name] for name in environment.names_for(service) if name in secret_values}
+
     return [
         Service("core", args.core_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
                  str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
-                "/healthz", {**common, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
-                             "TRANSCRIPT_INGEST_SECRET": secret, "RASA_API_TOKEN": rasa_token,
-                             "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
+                "/healthz", {**common, **secrets_of("core"), "DATABASE_URL": args.database_url,
+                             "REDIS_URL": args.redis_url, "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/python"), "-m", "actions.server", "--host", "127.0.0.1", "--port",
                  str(args.actions_port)],
-                "/health", {**common, "CORE_URL": core_url, "ACTION_SERVER_TOKEN": action_token}),
+                "/health", {**common, **secrets_of("actions"), "CORE_URL": core_url}),
+        # Through scripts.rasa_serve: it checks Rasa's secrets first, and passes RASA_API_TOKEN as Rasa's
+        # `--auth-token` inside the process (the HTTP API the core posts `resume` to; never on a command line).
         Service("rasa", args.rasa_port,
-                [str(ROOT / ".venv-bot/bin/rasa"), "run", "--model", str(args.model), "--endpoints",
-                 str(ROOT / "bot/endpoints.yml"), "--credentials", str(ROOT / "bot/credentials.yml"),
-                 "--interface", "127.0.0.1", "--port", str(args.rasa_port), "--enable-api", "--auth-token",
-                 rasa_token],
+                [str(ROOT / ".venv-bot/bin/python"), "-m", "scripts.rasa_serve", "run", "--model",
+                 str(args.model), "--endpoints", str(ROOT / "bot/endpoints.yml"), "--credentials",
+                 str(ROOT / "bot/credentials.yml"), "--interface", "127.0.0.1", "--port", str(args.rasa_port),
+                 "--enable-api"],
                 "/webhooks/rest/",
-                {**common, "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
-                 "ACTION_SERVER_TOKEN": action_token,
-                 "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events", "TRANSCRIPT_INGEST_SECRET": secret,
+                {**common, **secrets_of("rasa"), "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
+                 "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events",
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]
+
+
+def resolve_secrets() -> dict[str, str]:
+    """Every secret the services read; exits naming the unusable ones (production) before anything starts."""
+    try:
+        return environment.require(environment.names_for(), who="the stack")
+    except environment.SecretsError as exc:
+        sys.exit(str(exc))
 
 
 def pidfile(stack: str, service: str) -> Path:
@@ -149,7 +164,7 @@ def wait_healthy(stack: str, service: Service, pid: int, deadline: float) -> Non
 
 def up(args: argparse.Namespace) -> None:
     todo: list[tuple[Service, int]] = []
-    for service in services(args):
+    for service in services(args, resolve_secrets()):
         pid = running_pid(args.name, service)
         if pid is not None:
             print(f"{service.name:8} already running (pid {pid}) on port {service.port}")

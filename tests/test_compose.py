@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 
+import pytest
 import yaml
 
 from api.config import REPO_ROOT
+from scripts import environment
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -57,12 +62,16 @@ def test_rasa_tracker_store_is_redis_not_sql() -> None:
 
 
 def test_rasa_http_api_needs_the_token_the_core_has() -> None:
-    """The core releases a handoff through Rasa's HTTP API: on, token-protected, the same token, unpublished."""
-    command = " ".join(SERVICES["rasa"]["command"])
+    """The core releases a handoff through Rasa's HTTP API: on, token-protected, the same token, unpublished.
+
+    scripts.rasa_serve checks Rasa's secrets and adds `--auth-token $RASA_API_TOKEN` inside the process.
+    """
+    command = SERVICES["rasa"]["command"]
+    assert command[:4] == ["python", "-m", "scripts.rasa_serve", "run"], command
     assert "--enable-api" in command
-    assert re.search(r"--auth-token \"?\$\$RASA_API_TOKEN\b", command), command  # `$$`: expanded in the container
+    assert "--auth-token" not in " ".join(command)  # no token on a command line
     assert SERVICES["rasa"]["environment"]["RASA_API_TOKEN"] == SERVICES["core"]["environment"]["RASA_API_TOKEN"]
-    assert SERVICES["core"]["environment"]["RASA_API_TOKEN"].startswith("${RASA_API_TOKEN")
+    assert SERVICES["core"]["environment"]["RASA_API_TOKEN"].startswith("${RASA_API_TOKEN:?")
     assert not SERVICES["rasa"].get("ports")
 
 
@@ -75,3 +84,74 @@ def test_the_action_server_answers_only_rasa_with_a_required_token() -> None:
     assert not SERVICES["actions"].get("ports")
     endpoints = yaml.safe_load((REPO_ROOT / "bot" / "endpoints.yml").read_text())
     assert endpoints["action_endpoint"]["headers"]["Authorization"] == "Bearer ${ACTION_SERVER_TOKEN}"
+
+
+APP_SERVICES = {"core": "core", "actions": "actions", "rasa": "rasa", "setup": "core", "seed": "core"}
+
+
+def test_every_secret_is_required_and_has_no_default() -> None:
+    """Each service gets exactly the secrets it reads (scripts/environment.py), each `${NAME:?message}`."""
+    for service, reader in APP_SERVICES.items():
+        env = SERVICES[service]["environment"]
+        assert env["ENVIRONMENT"] == "production", service
+        for name in environment.names_for(reader):
+            if environment.BY_NAME[name].optional:
+                assert env[name] == f"${{{name}:-}}", (service, name)  # empty unless set; the core checks it
+                continue
+            assert re.fullmatch(rf"\$\{{{name}:\?[^}}]*{name}[^}}]*\}}", env[name]), (service, name, env[name])
+        others = set(environment.BY_NAME) - set(environment.names_for(reader))
+        assert not others & set(env), (service, others & set(env))  # no secret where it is not read
+    assert SERVICES["core"]["environment"]["KYC_WEBHOOK_SECRET"].startswith("${KYC_WEBHOOK_SECRET:?")
+    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert "dev-only" not in text and "dev-password" not in text
+    assert "${POSTGRES_PASSWORD:?" in SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert not re.search(r"\$\{(POSTGRES_PASSWORD|[A-Z_]*(SECRET|TOKEN)):-", text)
+
+
+def test_the_core_checks_its_secrets_before_uvicorn_forks_workers() -> None:
+    """uvicorn --workers N restarts a worker that fails at import forever: the check runs first and exits."""
+    command = SERVICES["core"]["command"]
+    assert command[:2] == ["sh", "-c"]
+    check, _, start = command[2].partition("&&")
+    assert check.split() == ["python", "-m", "scripts.environment", "check", "core"]
+    assert start.split()[:3] == ["exec", "uvicorn", "api.main:app"]
+
+
+def test_demo_data_is_loaded_only_in_the_development_profile() -> None:
+    seeding = [name for name, s in SERVICES.items() if "data.seed" in " ".join(s.get("command") or [])]
+    assert seeding == ["seed"]
+    assert SERVICES["seed"]["profiles"] == ["development"]
+    for name, service in SERVICES.items():
+        if name != "seed":
+            assert "profiles" not in service, name
+            assert "seed" not in (service.get("depends_on") or {}), name  # would not start without the profile
+
+
+def _compose() -> list[str] | None:
+    for command in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(command[0]) is None:
+            continue
+        try:
+            version = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if version.returncode == 0 and re.search(r"\bv?2\.\d+", version.stdout):
+            return command
+    return None
+
+
+@pytest.mark.skipif(_compose() is None, reason="no Docker Compose v2 binary on this machine")
+def test_docker_compose_config_validates_and_requires_every_secret() -> None:
+    command = _compose()
+    assert command is not None
+    secrets_env = {name: environment.generate(name) for name in environment.BY_NAME}
+    secrets_env["POSTGRES_PASSWORD"] = environment.generate("JWT_SECRET")
+    base = {k: v for k, v in os.environ.items() if k not in secrets_env}
+    ok = subprocess.run([*command, "--profile", "development", "config", "-q"], cwd=REPO_ROOT,
+                        env={**base, **secrets_env}, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    for name in ("JWT_SECRET", "KYC_WEBHOOK_SECRET", "ACTION_SERVER_TOKEN", "POSTGRES_PASSWORD"):
+        missing = subprocess.run([*command, "config", "-q"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                 env={**base, **{k: v for k, v in secrets_env.items() if k != name}}, timeout=60)
+        assert missing.returncode != 0, name
+        assert name in missing.stderr, missing.stderr

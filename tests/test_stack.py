@@ -3,33 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 from api.config import REPO_ROOT
+from scripts import environment
 
 
-def _stack(*args: str) -> subprocess.CompletedProcess[str]:
+def _stack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "scripts.stack", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, env=env)
 
 
-def test_a_port_taken_by_something_else_is_a_clear_error() -> None:
+def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The caller's environment without its secrets, the secrets file in a temporary directory."""
+    env = {k: v for k, v in os.environ.items() if k not in environment.BY_NAME and k != "ENVIRONMENT"}
+    return {**env, environment.FILE_ENV_VAR: str(tmp_path / "secrets.env"), **overrides}
+
+
+def test_a_port_taken_by_something_else_is_a_clear_error(tmp_path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
         result = _stack("up", "--name", "porttest", "--core-port", str(port), "--actions-port", "1",
-                        "--rasa-port", "2")
+                        "--rasa-port", "2", env=_env(tmp_path))
     assert result.returncode != 0
     assert f"port {port} is taken by another process" in result.stderr
     assert not (REPO_ROOT / "var" / "run" / "porttest" / "core.pid").exists()
+    # `up` made the development secrets before starting anything: every secret, private to the user.
+    assert set(environment.read_file(tmp_path / "secrets.env")) == set(environment.BY_NAME)
+    assert stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode) == 0o600
 
 
-def test_down_of_a_stack_that_never_ran_stops_nothing() -> None:
-    result = _stack("down", "--name", "nothing-here")
-    assert result.returncode == 0
+def test_production_up_with_an_unusable_secret_starts_nothing(tmp_path) -> None:
+    values = {name: environment.generate(name) for name in environment.BY_NAME}
+    del values["ACTION_SERVER_TOKEN"]
+    values["JWT_SECRET"] = "dev-only-" + "q7Rt" * 10
+    result = _stack("up", "--name", "prodtest", "--core-port", "1", "--actions-port", "2", "--rasa-port", "3",
+                    env=_env(tmp_path, ENVIRONMENT="production", **values))
+    assert result.returncode != 0
+    assert "ACTION_SERVER_TOKEN is not set" in result.stderr and "JWT_SECRET is a development value" in result.stderr
+    assert values["JWT_SECRET"] not in result.stderr + result.stdout
+    assert not (REPO_ROOT / "var" / "run" / "prodtest").exists()
+    assert not (tmp_path / "secrets.env").exists()  # production never writes the file
+
+
+def test_down_of_a_stack_that_never_ran_stops_nothing(tmp_path) -> None:
+    # Even in production without a single secret: stopping needs none.
+    result = _stack("down", "--name", "nothing-here", env=_env(tmp_path, ENVIRONMENT="production"))
+    assert result.returncode == 0, result.stderr
     assert result.stdout.count("not running") == 3
 
 
@@ -41,16 +68,31 @@ def test_missing_python310_is_explained(tmp_path) -> None:
     assert "No Python 3.10 found" in result.stderr and "pyenv install 3.10" in result.stderr
 
 
-def test_rasa_api_is_on_loopback_with_the_core_s_token(monkeypatch) -> None:
+ARGS = argparse.Namespace(core_port=1, rasa_port=2, actions_port=3, core_workers=1, database_url="postgresql://x/y",
+                          redis_url="redis://127.0.0.1:6379/0", redis_tracker_db=1, model="m.tar.gz")
+
+
+def test_rasa_api_is_on_loopback_with_the_core_s_token() -> None:
     from scripts import stack
 
-    monkeypatch.setenv("RASA_API_TOKEN", "a-token-for-this-test-only")
-    args = argparse.Namespace(
-        core_port=1, rasa_port=2, actions_port=3, core_workers=1, database_url="postgresql://x/y",
-        redis_url="redis://127.0.0.1:6379/0", redis_tracker_db=1, model="m.tar.gz")
-    services = {s.name: s for s in stack.services(args)}
+    values = {name: environment.generate(name) for name in environment.BY_NAME}
+    services = {s.name: s for s in stack.services(ARGS, values)}
     rasa = services["rasa"].argv
+    assert rasa[1:4] == ["-m", "scripts.rasa_serve", "run"]  # checks the secrets, adds --auth-token in process
     assert "--enable-api" in rasa
-    assert rasa[rasa.index("--auth-token") + 1] == "a-token-for-this-test-only"
+    assert "--auth-token" not in rasa and values["RASA_API_TOKEN"] not in rasa  # not visible in `ps`
     assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
-    assert services["core"].env["RASA_API_TOKEN"] == "a-token-for-this-test-only"
+    assert services["rasa"].env["RASA_API_TOKEN"] == services["core"].env["RASA_API_TOKEN"] == values["RASA_API_TOKEN"]
+
+
+def test_each_service_gets_exactly_the_secrets_it_reads() -> None:
+    from scripts import stack
+
+    values = {name: environment.generate(name) for name in environment.BY_NAME}
+    for service in stack.services(ARGS, values):
+        given = {name for name in service.env if name in environment.BY_NAME}
+        assert given == set(environment.names_for(service.name)), service.name
+        assert all(service.env[name] == values[name] for name in given)
+        assert not any(value in " ".join(service.argv) for value in values.values()), service.name
+    # down and status resolve no secret at all.
+    assert not any(name in s.env for s in stack.services(ARGS) for name in environment.BY_NAME)

@@ -3,10 +3,9 @@ targets of `make bench-conversations` (which reports the held-out half as well).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from scripts import environment
 from tests.conversations import runner
 from tests.e2e.conftest import PORTS, Stack
 
@@ -18,7 +17,7 @@ TARGETS = {"transfer_exact": 1.0, "spending_exact": 0.98, "followup_exact": 0.95
 
 def test_tuned_half_meets_the_targets(stack: Stack) -> None:
     client = runner.Client(stack.core_url, f"http://127.0.0.1:{PORTS['rasa']}",
-                           os.environ.get("RASA_API_TOKEN", "dev-only-rasa-api-token"))
+                           environment.value("RASA_API_TOKEN"))
     client.sign_in()
     report = runner.evaluate(client, *runner.load("tuned"))
     figures = report.figures()
