@@ -127,10 +127,10 @@ def secrets_file(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def names_for(*services: str) -> list[str]:
-    """The secrets the given services read (all of them when none is given), in SECRETS order."""
-    unknown = set(services) - {r for s in SECRETS for r in s.readers}
-    if unknown:
-        raise ValueError(f"no secrets are listed for {sorted(unknown)}")
+    """The secrets the given services read (all of them when none is given), in SECRETS order.
+
+    A service that no secret lists among its readers reads none (a sandbox, say): the answer is empty.
+    """
     return [s.name for s in SECRETS if not services or set(s.readers) & set(services)]
 
 
@@ -356,6 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("name", choices=sorted(BY_NAME))
     sub.add_parser("init", help="development: create the secrets file if missing; prints its path")
     args = parser.parse_args(argv)
+    unknown = set(getattr(args, "services", None) or ()) - {r for s in SECRETS for r in s.readers}
+    if unknown:
+        parser.error(f"no secrets are listed for {', '.join(sorted(unknown))} (services: {', '.join(SERVICE_NAMES)})")
     try:
         if args.command == "list":
             for s in SECRETS:

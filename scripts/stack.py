@@ -54,6 +54,7 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
     def secrets_of(service: str) -> dict[str, str]:
+        """The secrets `service` reads: list a new service in the `readers` of its secrets (scripts/environment.py)."""
         if secret_values is None:  # down, status: nothing is started
             return {}
         return {name: secret_values[name] for name in environment.names_for(service) if name in secret_values}
