@@ -42,6 +42,7 @@ class _SetFrozen:
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         client = core_for(tracker)
         verb = "freeze" if self.frozen else "unfreeze"
+        card: dict[str, Any] | None = None
         try:
             cards = await client.cards()
             card, candidates = pick_card(tracker, cards, {"active"} if self.frozen else {"frozen"})
@@ -59,7 +60,10 @@ class _SetFrozen:
         except CoreUnavailable:
             return core_down(dispatcher)
         except CoreError as error:
-            dispatcher.utter_message(text=f"I couldn't {verb} the card: {error.title or error.code}.")
+            if error.code == "card_blocked_after_report" and card is not None:
+                dispatcher.utter_message(response="utter_card_blocked_after_report", last4=card["last4"])
+            else:
+                dispatcher.utter_message(text=f"I couldn't {verb} the card: {error.title or error.code}.")
             return []
         if self.frozen:
             dispatcher.utter_message(text=f"Your card ending {result['last4']} is frozen: no new payments or "

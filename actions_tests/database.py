@@ -4,6 +4,7 @@ Runs with the core's interpreter (it needs api/, ledger/ and data/), as a subpro
 
     .venv/bin/python -m actions_tests.database create      # prints the new database's URL
     .venv/bin/python -m actions_tests.database drop URL
+    .venv/bin/python -m actions_tests.database lift-block URL USERNAME   # what support does after a review
 """
 
 from __future__ import annotations
@@ -40,13 +41,25 @@ def drop(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def lift_block(url: str, username: str) -> None:
+    """Reactivate the customer's cards blocked after a report: no API does this (support reviews it)."""
+    assert urlsplit(url).path.lstrip("/").startswith(f"{PREFIX}_"), "only an action tests database"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE cards SET status = 'active', freeze_reason = NULL WHERE customer_id = "
+                     "(SELECT id FROM users WHERE username = %s)", (username,))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("create", "drop"))
+    parser.add_argument("command", choices=("create", "drop", "lift-block"))
     parser.add_argument("url", nargs="?")
+    parser.add_argument("username", nargs="?")
     args = parser.parse_args(argv)
     if args.command == "create":
         print(create())
+    elif args.command == "lift-block":
+        assert args.url and args.username, "lift-block needs the database URL and a username"
+        lift_block(args.url, args.username)
     else:
         assert args.url, "drop needs the database URL"
         drop(args.url)

@@ -72,3 +72,16 @@ async def test_card_status_says_when_it_was_delivered(core: Core, alice: str, do
                         "active.\nIf a card hasn't arrived 10 business days after posting, I can freeze it and "
                         "order a new one."]
     assert out.events == []
+
+
+@covers(ActionUnfreezeCard)
+async def test_a_card_blocked_after_a_report_is_not_unfrozen(core: Core, alice: str, domain: dict,
+                                                             alice_card_active: dict) -> None:
+    """After "my card was stolen" the block is the bank's: the assistant says how to replace or review it."""
+    conversation = core.message("alice", alice, "my card was stolen")
+    core.post("alice", "/v1/fraud-reports", {"kind": "lost_or_stolen_card", "card_id": alice_card_active["id"],
+                                             "freeze_card": True, "description": "stolen on the bus"})
+    out = await run(ActionUnfreezeCard(), tracker(conversation, "unfreeze my card", "unfreeze_card"), domain)
+    assert out.responses == ["utter_card_blocked_after_report"], out.messages
+    assert alice_card_active["last4"] in out.text
+    assert core.card("alice")["status"] == "frozen"

@@ -226,6 +226,8 @@ async def test_paying_a_saved_payee_is_on_its_way(core: Core, alice: str, domain
     summary = await chat.ask()
     assert summary.said == ["Please confirm: send €40.00 from Everyday checking to Mary Martin, by bank transfer "
                             "(usually arrives the same or next business day). Shall I go ahead?"]
+    # The yes is a later message of the customer's, with its own grant: the core pays a payee only then.
+    core.message("alice", alice, "yes please")
     await chat.say("yes please", "affirm")
     out = await chat.finish()
     latest = core.get("alice", "/v1/transfers", limit=1)[0]
