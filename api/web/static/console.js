@@ -102,7 +102,14 @@ async function pollTranscript() {
   const params = new URLSearchParams({ limit: "500" });
   if (cursor !== null) params.set("after", String(cursor));
   const res = await api(`/v1/conversations/${h.conversation_id}/transcript?${params}`);
-  if (!res.ok || current !== h) return;
+  if (current !== h) return;
+  if (res.status === 404) {  // the handoff closed: an agent reads a conversation only while holding it
+    h.status = "closed";
+    $("title").textContent = `${h.customer_name} · closed`;
+    setOpen(false);
+    return;
+  }
+  if (!res.ok) return;
   for (const m of res.data.messages) {
     cursor = Math.max(cursor || 0, m.id);
     line(m);
