@@ -59,7 +59,7 @@ class CoreClient:
         cached = _tokens.get(cache_key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        response = await client.post("/v1/auth/service-token", json={
+        response = await client.post(f"{self.settings.core_internal_url}/v1/auth/service-token", json={
             "client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
             "grant": self.grant, "conversation_id": self.conversation_id})
         body = self._checked(response)

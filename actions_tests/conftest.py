@@ -42,6 +42,7 @@ TRACKER_DB = 8  # Rasa's tracker and lock store for this stack
 TRACKER_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{TRACKER_DB}"
 MONEY_RATE_LIMIT = "1000/minute"  # the limit has its own API test; here it would only get in the way
 CORE_URL = f"http://127.0.0.1:{PORTS['core']}"
+CORE_INTERNAL_URL = f"http://127.0.0.1:{PORTS['core'] + 1}"  # scripts/stack.py: the internal listener is next door
 PASSWORD = "demo-password"  # noqa: S105 - the documented demo credential (demo data only)
 
 
@@ -139,17 +140,19 @@ def core() -> Iterator[Core]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     redis.Redis.from_url(TRACKER_URL).flushdb()
     database_url = _core_python("-m", "actions_tests.database", "create").strip().splitlines()[-1]
-    previous = os.environ.get("CORE_URL")
+    previous = {name: os.environ.get(name) for name in ("CORE_URL", "CORE_INTERNAL_URL")}
     try:
         _stack("down", database_url)  # a stack left over by an interrupted run would serve an old database
         _stack("up", database_url)
-        os.environ["CORE_URL"] = CORE_URL  # actions/settings.py reads it for every CoreClient
+        os.environ["CORE_URL"] = CORE_URL  # actions/settings.py reads them for every CoreClient
+        os.environ["CORE_INTERNAL_URL"] = CORE_INTERNAL_URL
         yield Core(CORE_URL, database_url)
     finally:
-        if previous is None:
-            os.environ.pop("CORE_URL", None)
-        else:
-            os.environ["CORE_URL"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         try:
             _stack("down", database_url)
         finally:

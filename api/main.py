@@ -1,4 +1,8 @@
-"""The core's ASGI application."""
+"""The core's public ASGI application: what customers, agents and channel providers reach.
+
+The token exchange, the transcript ingest and the metrics are not here: they are on the internal
+listener (api/internal.py), which only the other services reach.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
 from starlette.concurrency import run_in_threadpool
 
 from api import db_async, privacy, problems
@@ -43,13 +46,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     configure(settings.log_level)
-    app = FastAPI(title="Bankbot core", version="0.1.0", lifespan=lifespan,
+    # The interactive docs are for developers: production serves none (nothing to map the API from outside).
+    docs = {} if settings.environment == "development" else {"docs_url": None, "redoc_url": None,
+                                                              "openapi_url": None}
+    app = FastAPI(title="Bankbot core", version="0.1.0", lifespan=lifespan, **docs,
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
     for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,
                    insights_router, kyc_router, chat_router, transcripts_router, handoffs_router, web_router):
         app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -50,6 +50,13 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
     """The stack's services. With `secret_values` (what `up` resolved), each gets the secrets it reads."""
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
+    # The core's internal listener (api/internal.py: token exchange, transcript ingest, metrics) is the
+    # port after the core's, on loopback like every service here.
+    internal_port = args.core_port + 1
+    internal_url = f"http://127.0.0.1:{internal_port}"
+    core_env = {"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
+                "RASA_URL": f"http://127.0.0.1:{args.rasa_port}",
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(args.name))}
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -63,12 +70,16 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
         Service("core", args.core_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
                  str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
-                "/healthz", {**common, **secrets_of("core"), "DATABASE_URL": args.database_url,
-                             "REDIS_URL": args.redis_url, "RASA_URL": f"http://127.0.0.1:{args.rasa_port}"}),
+                "/healthz", {**common, **secrets_of("core"), **core_env}),
+        Service("core-internal", internal_port,
+                [str(ROOT / ".venv/bin/uvicorn"), "api.internal:app", "--host", "127.0.0.1", "--port",
+                 str(internal_port), "--workers", "1", "--no-access-log"],
+                "/healthz", {**common, **secrets_of("core"), **core_env}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/python"), "-m", "actions.server", "--host", "127.0.0.1", "--port",
                  str(args.actions_port)],
-                "/health", {**common, **secrets_of("actions"), "CORE_URL": core_url}),
+                "/health", {**common, **secrets_of("actions"), "CORE_URL": core_url,
+                            "CORE_INTERNAL_URL": internal_url}),
         # Through scripts.rasa_serve: it checks Rasa's secrets first, and passes RASA_API_TOKEN as Rasa's
         # `--auth-token` inside the process (the HTTP API the core posts `resume` to; never on a command line).
         Service("rasa", args.rasa_port,
@@ -78,7 +89,7 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
                  "--enable-api"],
                 "/webhooks/rest/",
                 {**common, **secrets_of("rasa"), "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
-                 "TRANSCRIPT_INGEST_URL": f"{core_url}/v1/transcripts/events",
+                 "TRANSCRIPT_INGEST_URL": f"{internal_url}/v1/transcripts/events",
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]
@@ -90,6 +101,19 @@ def resolve_secrets() -> dict[str, str]:
         return environment.require(environment.names_for(), who="the stack")
     except environment.SecretsError as exc:
         sys.exit(str(exc))
+
+
+def metrics_dir(stack: str) -> Path:
+    """Where every core process of this stack writes its Prometheus samples (api/internal.py adds them up)."""
+    return VAR / "run" / stack / "metrics"
+
+
+def reset_metrics(stack: str) -> None:
+    """An empty metrics directory for a core that starts afresh (samples of dead processes would linger)."""
+    directory = metrics_dir(stack)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
 
 
 def pidfile(stack: str, service: str) -> Path:
@@ -165,22 +189,25 @@ def wait_healthy(stack: str, service: Service, pid: int, deadline: float) -> Non
 
 def up(args: argparse.Namespace) -> None:
     todo: list[tuple[Service, int]] = []
-    for service in services(args, resolve_secrets()):
+    stack = services(args, resolve_secrets())
+    if not any(running_pid(args.name, s) for s in stack if s.name.startswith("core")):
+        reset_metrics(args.name)
+    for service in stack:
         pid = running_pid(args.name, service)
         if pid is not None:
-            print(f"{service.name:8} already running (pid {pid}) on port {service.port}")
+            print(f"{service.name:13} already running (pid {pid}) on port {service.port}")
             continue
         if port_in_use(service.port):
             sys.exit(f"port {service.port} is taken by another process, so {service.name} cannot start.\n"
                      f"Find it with:  ss -ltnp 'sport = :{service.port}'  and stop it, or run `make down`.")
         pid = start(args.name, service)
-        print(f"{service.name:8} starting (pid {pid}) on port {service.port}, "
+        print(f"{service.name:13} starting (pid {pid}) on port {service.port}, "
               f"log {log_path(args.name, service.name).relative_to(ROOT)}")
         todo.append((service, pid))
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     for service, pid in todo:
         wait_healthy(args.name, service, pid, deadline)
-        print(f"{service.name:8} healthy at {service.health_url}")
+        print(f"{service.name:13} healthy at {service.health_url}")
 
 
 def stop_pid(pid: int, name: str) -> None:
@@ -193,18 +220,18 @@ def stop_pid(pid: int, name: str) -> None:
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
-            print(f"{name:8} stopped")
+            print(f"{name:13} stopped")
             return
         time.sleep(0.2)
     os.killpg(pid, signal.SIGKILL)
-    print(f"{name:8} killed after 15 s")
+    print(f"{name:13} killed after 15 s")
 
 
 def down(args: argparse.Namespace) -> None:
     for service in reversed(services(args)):
         pid = running_pid(args.name, service)
         if pid is None:
-            print(f"{service.name:8} not running")
+            print(f"{service.name:13} not running")
             continue
         stop_pid(pid, service.name)
         pidfile(args.name, service.name).unlink(missing_ok=True)
@@ -214,7 +241,7 @@ def status(args: argparse.Namespace) -> None:
     for service in services(args):
         pid = running_pid(args.name, service)
         state = "down" if pid is None else ("healthy" if healthy(service.health_url) else "unhealthy")
-        print(f"{service.name:8} {state:9} port {service.port}" + (f" pid {pid}" if pid else ""))
+        print(f"{service.name:13} {state:9} port {service.port}" + (f" pid {pid}" if pid else ""))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,8 @@ from api.problems import Problem
 from api.ratelimit import hit
 
 router = APIRouter(prefix="/v1", tags=["auth"])
+# Served by the internal listener only (api/internal.py): the action server's token exchange.
+internal_router = APIRouter(prefix="/v1", tags=["internal"])
 
 
 class TokenOut(BaseModel):
@@ -86,7 +88,7 @@ def refresh(body: RefreshIn, settings: SettingsDep, session: SessionDep) -> Toke
                     refresh_token=new_refresh)
 
 
-@router.post("/auth/service-token", response_model=TokenOut)
+@internal_router.post("/auth/service-token", response_model=TokenOut)
 def service_login(body: ServiceTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
     """The action server's credential, for the customer whose message carried the grant."""
     token = service.service_token(settings, session, client_id=body.client_id, client_secret=body.client_secret,

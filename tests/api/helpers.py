@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 
 from fastapi.testclient import TestClient
 
@@ -45,13 +46,26 @@ def message_grant(conversation_id: str) -> str:
                         customer_id=row[0], ttl_seconds=settings.grant_ttl_seconds, uses=settings.grant_uses)
 
 
-def service_headers(client: TestClient, conversation_id: str, grant: str | None = None) -> dict[str, str]:
-    """The action server's bearer token, traded for a message's grant (a new message's, by default)."""
+@cache
+def internal_client() -> TestClient:
+    """The core's internal listener (api/internal.py), in process: where the action server trades grants."""
+    from api.internal import create_internal_app
+
+    return TestClient(create_internal_app(), raise_server_exceptions=False)
+
+
+def trade_grant(grant: str, conversation_id: str | None = None, client_secret: str | None = None):
+    """POST /v1/auth/service-token on the internal listener, as the action server does."""
     from api.config import get_settings
 
     settings = get_settings()
-    response = client.post("/v1/auth/service-token", json={
-        "client_id": settings.service_client_id, "client_secret": settings.service_client_secret,
-        "grant": grant or message_grant(conversation_id), "conversation_id": conversation_id})
+    return internal_client().post("/v1/auth/service-token", json={
+        "client_id": settings.service_client_id, "client_secret": client_secret or settings.service_client_secret,
+        "grant": grant, **({"conversation_id": conversation_id} if conversation_id else {})})
+
+
+def service_headers(conversation_id: str, grant: str | None = None) -> dict[str, str]:
+    """The action server's bearer token, traded for a message's grant (a new message's, by default)."""
+    response = trade_grant(grant or message_grant(conversation_id), conversation_id)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

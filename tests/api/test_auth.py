@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.config import get_settings
 from data.seed import stable_id
-from tests.api.helpers import is_problem, message_grant, service_headers
+from tests.api.helpers import internal_client, is_problem, message_grant, service_headers, trade_grant
 
 
 def _problem(response) -> dict:
@@ -84,25 +84,19 @@ def test_bad_tokens_get_401(client: TestClient, alice: dict[str, str]) -> None:
 
 
 def test_service_token_acts_only_for_the_conversation_customer(client: TestClient, pg) -> None:
-    settings = get_settings()
     conversation_id = uuid.uuid4()
     pg.execute("INSERT INTO conversations (id, customer_id) VALUES (%s, %s)",
                (conversation_id, stable_id("user", "bob")))
     grant = message_grant(str(conversation_id))
-    bad = client.post("/v1/auth/service-token", json={"client_id": settings.service_client_id,
-                                                      "client_secret": "wrong-secret-wrong", "grant": grant,
-                                                      "conversation_id": str(conversation_id)})
-    assert bad.status_code == 401
+    assert trade_grant(grant, str(conversation_id), client_secret="wrong-secret-wrong").status_code == 401
     # The client secret and a conversation id give nothing without the grant of a real message.
-    no_grant = client.post("/v1/auth/service-token", json={"client_id": settings.service_client_id,
-                                                           "client_secret": settings.service_client_secret,
-                                                           "conversation_id": str(conversation_id)})
+    settings = get_settings()
+    no_grant = internal_client().post("/v1/auth/service-token", json={
+        "client_id": settings.service_client_id, "client_secret": settings.service_client_secret,
+        "conversation_id": str(conversation_id)})
     assert no_grant.status_code == 422
-    other = client.post("/v1/auth/service-token", json={"client_id": settings.service_client_id,
-                                                        "client_secret": settings.service_client_secret,
-                                                        "grant": grant, "conversation_id": str(uuid.uuid4())})
-    is_problem(other, 401, "invalid_grant")
-    headers = service_headers(client, str(conversation_id), grant)
+    is_problem(trade_grant(grant, str(uuid.uuid4())), 401, "invalid_grant")
+    headers = service_headers(str(conversation_id), grant)
     assert client.get("/v1/me", headers=headers).json()["username"] == "bob"
     names = {a["name"] for a in client.get("/v1/accounts", headers=headers).json()}
     bob_ids = {a["id"] for a in client.get("/v1/accounts", headers=headers).json()}

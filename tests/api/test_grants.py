@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.config import get_settings
 from data.seed import stable_id
-from tests.api.helpers import accounts_by_type, is_problem, message_grant, service_headers
+from tests.api.helpers import accounts_by_type, internal_client, is_problem, message_grant, service_headers, trade_grant
 
 
 @pytest.fixture()
@@ -24,10 +24,7 @@ def conversation(pg) -> str:
 
 
 def _trade(client: TestClient, grant: str, conversation_id: str | None = None):
-    settings = get_settings()
-    return client.post("/v1/auth/service-token", json={
-        "client_id": settings.service_client_id, "client_secret": settings.service_client_secret, "grant": grant,
-        **({"conversation_id": conversation_id} if conversation_id else {})})
+    return trade_grant(grant, conversation_id)
 
 
 def test_a_made_up_grant_gives_nothing(client: TestClient, conversation: str) -> None:
@@ -79,13 +76,13 @@ def _send(client: TestClient, headers: dict[str, str], body: dict, key: str | No
 
 def test_the_assistant_pays_a_payee_only_after_a_later_message(client: TestClient, alice, conversation: str) -> None:
     body = _payee_body(client, alice)
-    stating = service_headers(client, conversation)
+    stating = service_headers(conversation)
     # No confirmation at all: refused.
     is_problem(_send(client, stating, body), 403, "confirmation_required")
     confirmation = _state(client, stating, body)
     # Stated and executed on the same message's grant: the customer has not answered yet.
     is_problem(_send(client, stating, {**body, "confirmation_id": confirmation}), 403, "confirmation_required")
-    answered = service_headers(client, conversation)  # the customer's next message ("yes")
+    answered = service_headers(conversation)  # the customer's next message ("yes")
     # Another amount than the one stated: refused.
     is_problem(_send(client, answered, {**_payee_body(client, alice, "13.00"), "confirmation_id": confirmation}),
                403, "confirmation_required")
@@ -100,11 +97,11 @@ def test_the_assistant_pays_a_payee_only_after_a_later_message(client: TestClien
 
 def test_a_confirmation_does_not_cross_conversations(client: TestClient, alice, conversation: str, pg) -> None:
     body = _payee_body(client, alice)
-    confirmation = _state(client, service_headers(client, conversation), body)
+    confirmation = _state(client, service_headers(conversation), body)
     other = uuid.uuid4()
     pg.execute("INSERT INTO conversations (id, customer_id) VALUES (%s, %s)", (other, stable_id("user", "alice")))
-    service_headers(client, str(other))  # a message in the other conversation first, so its sequence is ahead
-    later = service_headers(client, str(other))
+    service_headers(str(other))  # a message in the other conversation first, so its sequence is ahead
+    later = service_headers(str(other))
     is_problem(_send(client, later, {**body, "confirmation_id": confirmation}), 403, "confirmation_required")
 
 
@@ -112,10 +109,25 @@ def test_own_accounts_and_the_customer_need_no_confirmation(client: TestClient, 
     accounts = accounts_by_type(client, alice)
     own = {"from_account_id": accounts["checking"]["id"], "to_account_id": accounts["savings"]["id"],
            "amount": "1.00", "currency": "EUR"}
-    assert _send(client, service_headers(client, conversation), own).status_code == 201
+    assert _send(client, service_headers(conversation), own).status_code == 201
     assert _send(client, alice, _payee_body(client, alice, "1.00")).status_code == 201
 
 
 def test_only_the_assistant_states_transfers(client: TestClient, alice) -> None:
     is_problem(client.post("/v1/transfers/confirmations", json=_payee_body(client, alice), headers=alice),
                403, "service_only")
+
+
+def test_the_internal_endpoints_are_not_on_the_public_listener(client: TestClient, conversation: str) -> None:
+    """The token exchange, the transcript ingest and the metrics answer on the internal listener only."""
+    grant = message_grant(conversation)
+    settings = get_settings()
+    exchange = {"client_id": settings.service_client_id, "client_secret": settings.service_client_secret,
+                "grant": grant}
+    assert client.post("/v1/auth/service-token", json=exchange).status_code == 404
+    assert client.post("/v1/transcripts/events", json={"events": []}).status_code == 404
+    assert client.get("/metrics/").status_code == 404
+    assert internal_client().post("/v1/auth/service-token", json=exchange).status_code == 200
+    assert internal_client().get("/metrics/").status_code == 200
+    # The internal listener serves nothing of the public API.
+    assert internal_client().get("/v1/accounts").status_code == 404

@@ -51,7 +51,7 @@ def _conversation(pg, username: str = "alice") -> str:
 
 def _service(client: TestClient, conversation_id: str) -> dict[str, str]:
     """The action server's token for one conversation (what action_request_human uses)."""
-    return service_headers(client, conversation_id)
+    return service_headers(conversation_id)
 
 
 def _open(client: TestClient, conversation_id: str, status: int = 201, headers=None) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.helpers import internal_client
+
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -20,7 +22,9 @@ def test_request_id_is_echoed_or_created(client: TestClient) -> None:
 
 
 def test_metrics_exposed(client: TestClient) -> None:
-    response = client.get("/metrics/")
+    """On the internal listener (api/internal.py); the public app's requests are counted there too."""
+    client.get("/healthz")
+    response = internal_client().get("/metrics/")
     assert response.status_code == 200
     assert "python_info" in response.text
     assert 'bankbot_http_requests_total{method="GET",route="/healthz",status="200"}' in response.text

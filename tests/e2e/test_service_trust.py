@@ -80,3 +80,19 @@ def test_the_action_token_without_a_grant_gets_nothing(stack: Stack) -> None:
                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert response.status_code == 200, response.text
         assert not (_amounts(response.text) & figures), response.text
+
+
+def test_the_internal_endpoints_answer_on_the_internal_listener_only(stack: Stack) -> None:
+    internal = f"http://127.0.0.1:{PORTS['core-internal']}"
+    for path in ("/v1/auth/service-token", "/v1/transcripts/events"):
+        assert httpx.post(f"{stack.core_url}{path}", json={}, timeout=30).status_code == 404, path
+    assert httpx.get(f"{stack.core_url}/metrics/", timeout=30).status_code == 404
+    # Every core process's requests are counted on the internal listener (a shared multiprocess directory).
+    for _ in range(6):
+        assert httpx.get(f"{stack.core_url}/healthz", timeout=30).status_code == 200
+    metrics = httpx.get(f"{internal}/metrics/", timeout=30)
+    assert metrics.status_code == 200
+    line = next(x for x in metrics.text.splitlines()
+                if x.startswith('bankbot_http_requests_total{method="GET",route="/healthz",status="200"}'))
+    assert float(line.rsplit(" ", 1)[1]) >= 6, line
+    assert httpx.post(f"{internal}/v1/auth/service-token", json={}, timeout=30).status_code == 422
