@@ -1,6 +1,7 @@
 # The FastAPI core (and its one-shot setup job: migrations + demo data).
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
+# Production unless told otherwise: an image run on its own refuses development secrets (docs/operations.md).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app ENVIRONMENT=production
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 COPY requirements/core.txt requirements/core.txt
@@ -11,7 +12,8 @@ COPY ledger ledger
 COPY migrations migrations
 COPY data data
 COPY scripts scripts
-RUN useradd --system --uid 10001 bankbot
+# The metrics directory the core's processes share (a named volume takes this owner).
+RUN useradd --system --uid 10001 bankbot && mkdir -p /app/var/metrics && chown bankbot /app/var/metrics
 USER bankbot
-EXPOSE 8000
+EXPOSE 8000 8001
 CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log"]
