@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from data.seed import stable_id
-from tests.api.helpers import accounts_by_type
+from tests.api.helpers import accounts_by_type, service_headers
 from tests.conftest import login
 
 
@@ -101,3 +101,27 @@ def test_an_agent_gets_nothing_after_release(client: TestClient, alice, alice_re
     assert "messages" not in response.json()
     assert client.get(transcript, headers=alice).json() == before
     assert client.get(transcript, headers=staff["compliance"]).status_code == 200  # compliance keeps access
+
+
+@pytest.fixture(scope="module")
+def assistant_for_bob(client: TestClient, pg_module) -> dict[str, str]:
+    """The action server's token on the grant of a message bob sent in his own conversation."""
+    conversation = uuid.uuid4()
+    pg_module.execute("INSERT INTO conversations (id, customer_id) VALUES (%s, %s)",
+                      (conversation, stable_id("user", "bob")))
+    return service_headers(str(conversation))
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CASES)
+def test_the_assistant_acting_for_bob_gets_nothing_of_alices(client: TestClient, alice, assistant_for_bob,
+                                                             alice_resources, method, path, body) -> None:
+    before = _snapshot(client, alice)
+    url = path.format(**alice_resources)
+    json_body = {k: v.format(**alice_resources) if isinstance(v, str) else v for k, v in (body or {}).items()}
+    response = client.request(method, url, headers={**assistant_for_bob, "Idempotency-Key": str(uuid.uuid4())},
+                              json=json_body if body else None)
+    assert response.status_code in (403, 404), (url, response.status_code, response.text)
+    answer = {k: v for k, v in response.json().items() if k != "instance"}
+    for value in alice_resources.values():
+        assert value not in str(answer)
+    assert _snapshot(client, alice) == before
