@@ -8,7 +8,9 @@ without a grant (a forged call to Rasa, a tracker without the core's metadata) g
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,22 @@ class CoreError(Exception):
 
 _tokens: dict[str, tuple[str, float]] = {}
 _QUERY_NAMES = {"start": "from", "end": "to"}  # `from` is a Python keyword, so callers say start/end
+
+
+# One pooled client per event loop (the action server has one; tests may have several): connections to
+# the core are kept alive between actions instead of opened for every call.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+
+
+def pooled_client(settings: ActionSettings) -> httpx.AsyncClient:
+    """This event loop's client for the core, with the settings' timeout."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(timeout=settings.timeout_seconds, limits=POOL_LIMITS)
+        _clients[loop] = client
+    return client
 
 
 def _query(params: dict[str, Any]) -> dict[str, Any]:
@@ -83,12 +101,11 @@ class CoreClient:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            async with httpx.AsyncClient(base_url=self.settings.core_url,
-                                         timeout=self.settings.timeout_seconds) as client:
-                token = await self._fetch_token(client)
-                headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-                response = await client.request(method, path, headers=headers, **kwargs)
-                return self._checked(response)
+            client = pooled_client(self.settings)
+            token = await self._fetch_token(client)
+            headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+            response = await client.request(method, f"{self.settings.core_url}{path}", headers=headers, **kwargs)
+            return self._checked(response)
         except httpx.HTTPError as exc:
             raise CoreUnavailable(type(exc).__name__) from exc
 
