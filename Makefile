@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export BANKING77_DIR ?= $(abspath $(CURDIR)/../shared/datasets/banking77)
 
 .PHONY: help up down status test test-fast lint train seed migrate venvs reconcile \
-        bench-ledger bench-nlu bench-redaction bench-chat bench-conversations chaos clean
+        bench-ledger bench-nlu bench-redaction bench-adversarial bench-chat bench-conversations chaos clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ bench-conversations: venvs ## the conversation evaluation set end to end (tuned 
 
 bench-redaction: $(VENV)/.installed ## Presidio redaction recall, precision, latency
 	$(PY) -m bench.redaction_bench
+
+bench-adversarial: $(VENV)/.installed ## worst time on adversarial input: pattern families, redact(), action parsers
+	$(PY) -m bench.adversarial_bench
 
 clean: down ## remove runtime files (keeps the virtual environments)
 	rm -rf var

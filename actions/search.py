@@ -25,7 +25,7 @@ _MONEY_OUT = re.compile(r"\b(?:payments?|paid|pay|spent|spend|purchases?|bought|
 
 def wanted_count(text: str) -> int:
     match = _LAST_N.search(text)
-    if not match or re.match(r"\s*(days?|weeks?|months?|years?)\b", text[match.end():], re.I):
+    if not match or re.match(r"(?<!\s)\s*(days?|weeks?|months?|years?)\b", text[match.end():], re.I):
         return DEFAULT_COUNT
     word = match.group(1).lower()
     return max(1, min(MAX_COUNT, int(word) if word.isdigit() else NUMBER_WORDS[word]))

@@ -39,7 +39,7 @@ BREAKDOWN_ROWS = 3
 # A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
 # Filler a follow-up may start with ("ok what about last month", "fine. what about lidl", "hmm and in May").
 _LEAD_IN = r"(?:(?:ok(?:ay)?|fine|right|cool|great|thanks|hmm+|and|so|alright)\W+){0,3}"
-_FOLLOW_UP = re.compile(rf"\W*{_LEAD_IN}(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|"
+_FOLLOW_UP = re.compile(rf"(?<!\W)\W*{_LEAD_IN}(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|"
                         r"what\s+if|for|in)\b", re.I)
 _REFERS_BACK = re.compile(r"\b(?:of|from|in)\s+(?:that|those|them|it)\b|\bthat\s+(?:period|time|month|year)\b", re.I)
 _FULL_QUESTION = re.compile(r"\b(?:spen[dt]|spending|cost|paid|pay)\b", re.I)

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     transcript_retention_days: int = Field(default=90, ge=1, le=3650)
     # Keep an encrypted copy of the original text for compliance (needs PII_ENCRYPTION_KEY).
     transcript_seal_originals: bool = False
+    # Bounded work (docs/privacy.md): a line whose redaction takes longer is stored as a placeholder, and a
+    # batch stops redacting after its budget (the rest is deferred: the broker sends it again).
+    transcript_redaction_budget_seconds: float = Field(default=1.0, gt=0, le=30)
+    transcript_batch_budget_seconds: float = Field(default=5.0, gt=0, le=60)
 
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

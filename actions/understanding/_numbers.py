@@ -25,7 +25,7 @@ _WORD = rf"(?:{_WORD_ALT})"
 # "and" is only allowed between two number words; a leading "a"/"an" only before a scale word.
 NUMBER_WORDS_RE = (
     rf"(?:\ban?(?=[\s-]+(?:hundred|thousand|million|grand)\b)|\b{_WORD}\b)"
-    rf"(?:(?:[\s-]+and[\s-]+|[\s-]+){_WORD}\b)*"
+    rf"(?:(?:[\s-]+and[\s-]+|[\s-]+){_WORD}\b){{0,15}}"  # bounded: linear in a run of number words
     rf"(?:[\s-]+grand\b)?"
 )
 

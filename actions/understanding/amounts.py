@@ -87,10 +87,11 @@ _WORD_RE = rf"(?i:{_alt(_WORDS)})\b"
 _MINOR_RE = r"(?i:(?P<minor>cents?|c|pence|p))\b"
 
 # What may follow a number: a multiplier, then a currency (or a minor unit).
+# "\s*(?!\s)": no alternative starts with a space, so a run of spaces is not given back one at a time.
 _AFTER_RE = re.compile(
-    rf"(?P<mult>\s?k\b|\s*(?:grand|thousand|million)\b|\s*hundred\b)?"
-    rf"(?:\s*(?P<sym>{_SYMBOL_RE})|\s*(?P<code>{_CODE_RE})|\s*{_ADJ_RE}(?P<word>{_WORD_RE})"
-    rf"|\s*(?P<minorw>{_MINOR_RE}))?",
+    rf"(?P<mult>\s?k\b|\s*(?!\s)(?:grand|thousand|million)\b|\s*(?!\s)hundred\b)?"
+    rf"(?:\s*(?!\s)(?P<sym>{_SYMBOL_RE})|\s*(?!\s)(?P<code>{_CODE_RE})|\s*(?!\s){_ADJ_RE}(?P<word>{_WORD_RE})"
+    rf"|\s*(?!\s)(?P<minorw>{_MINOR_RE}))?",
     re.IGNORECASE,
 )
 # What may precede a number: a currency symbol or code, and perhaps a minus sign.
@@ -98,18 +99,18 @@ _BEFORE_RE = re.compile(
     rf"(?P<sign>-|−|(?i:\bminus|\bnegative)\s+)?(?P<cur>{_SYMBOL_RE}|{_CODE_RE})\s*(?P<sign2>-|−)?\s*$")
 _MINUS_WORD_RE = re.compile(r"\b(?:minus|negative)\s+$", re.IGNORECASE)
 
-_SCALED_RE = re.compile(r"\s?k\b|\s*(?:grand|thousand|million)\b", re.IGNORECASE)
+_SCALED_RE = re.compile(r"(?<!\s)(?:\s?k\b|\s*(?:grand|thousand|million)\b)", re.IGNORECASE)  # at a number's end
 _DIGITS_RE = re.compile(r"(?<![\d.,])\d(?:[\d.,]*\d)?")
 _WORDS_NUM_RE = re.compile(NUMBER_WORDS_RE, re.IGNORECASE)
 
 _MONTH_WORDS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|" \
                r"july|august|september|october|november|december)\b"
-_NOT_AMOUNT_AFTER = re.compile(
-    r"(?:st|nd|rd|th)\b|\s*(?:of\s+)?" + _MONTH_WORDS +
+_NOT_AMOUNT_AFTER = re.compile(  # matched at a number's end: "(?<!\s)" makes a scan linear, changes no match there
+    r"(?<!\s)(?:(?:st|nd|rd|th)\b|\s*(?:of\s+)?" + _MONTH_WORDS +
     r"|\s*(?:days?|weeks?|fortnights?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|seconds?|am|pm|percent|"
     r"per\s*cent|times|x\b|o'?clock|payments?|transactions?|transfers?|purchases?|items?|digits?|people|persons|"
     r"tries|attempts|cards?|accounts?|top[\s-]?ups?|withdrawals?)\b"
-    r"|\s*(?:%|:\d)|[-/]\d",
+    r"|\s*(?:%|:\d)|[-/]\d)",
     re.IGNORECASE,
 )
 _NOT_AMOUNT_BEFORE = re.compile(

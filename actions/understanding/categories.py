@@ -247,9 +247,10 @@ def find_merchant(text: str, merchants: list[str], *, fuzzy: bool = True) -> str
 _WORDLIKE_MERCHANTS = {"shell", "apple", "boots", "next", "target", "gap", "three", "orange", "subway", "spar",
                        "post", "oasis", "jet", "game", "iceland", "sky", "eat", "office", "river island"}
 _AT_MERCHANT = re.compile(r"\b(?:at|from|with|@)\s+(?:the\s+)?$", re.I)
-_DESCRIBED_AS_SHOP = re.compile(r"\s+(?:the\s+)?(?:chemists?|pharmacy|shop|store|stores|supermarket|garage|"
+_DESCRIBED_AS_SHOP = re.compile(r"(?<!\s)\s+(?:the\s+)?(?:chemists?|pharmacy|shop|store|stores|supermarket|garage|"
                                 r"petrol\s+station|station|app|website|online)\b", re.I)
-_IDIOM_AFTER = re.compile(r"\s*(?:out|outs|suits?|fish|company|companies|shock|of\s+(?:its|his|her|my|a))\b", re.I)
+_IDIOM_AFTER = re.compile(r"(?<!\s)\s*(?:out|outs|suits?|fish|company|companies|shock|of\s+(?:its|his|her|my|a))\b",
+                          re.I)
 
 
 def merchant_is_certain(text: str, merchant: str) -> bool:
@@ -370,7 +371,7 @@ _CARD_PATTERNS = [
     re.compile(r"\bend(?:s|ing|ed)?(?=\s)(?:\s+(?:in|with|on)\b)?(?:\s+digits\b)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
     re.compile(r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:are|is|of|being))?\s*(?:[:\-]\s*)?(\d{4})(?!\s?\d)", re.I),
     re.compile(r"\bcard(?=[\s#])(?:\s+number\b|\s+no\b\.?|\s*#)?(?:\s+ending\b)?[*x•.\s]*(\d{4})(?!\s?\d)", re.I),
-    re.compile(r"(?:[*•]{2,}|\bx{2,}|\bx)\s*(\d{4})(?!\s?\d)", re.I),
+    re.compile(r"(?:(?<![*•])[*•]{2,}|\bx{2,}|\bx)\s*(\d{4})(?!\s?\d)", re.I),
     re.compile(r"\bthe\s+(\d{4})\s+(?:card|one)\b", re.I),
 ]
 

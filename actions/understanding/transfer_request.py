@@ -171,7 +171,8 @@ def _is_bare_link(tokens: list[str], end: int, start: int) -> bool:
 
 # Yes and no are short: longer messages are never read as one (and the patterns stay cheap).
 YES_NO_MAX_CHARS = 100
-_NEGATIVE = re.compile(r"\W*(?:no|nope|nah|cancel|stop|abort|forget\s+it|never\s*mind|nevermind|don'?t|do\s+not)\b",
+_NEGATIVE = re.compile(r"(?<!\W)\W*(?:no|nope|nah|cancel|stop|abort|forget\s+it|never\s*mind|nevermind|don'?t|"
+                       r"do\s+not)\b",
                        re.I)
 # "hmm ok leave it then": a wish to stop anywhere in a short message.
 _CANCEL_ANYWHERE = re.compile(r"\b(?:leave\s+it|forget\s+(?:it|about\s+it|that)|cancel|never\s*mind|skip\s+it|"

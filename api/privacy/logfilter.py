@@ -23,7 +23,7 @@ MESSAGE_KEYS = frozenset({
 
 _SECRET = re.compile(r"\b(pin|password|passwd|pwd|passcode|otp|cvv|cvc|code)(\s*(?:is|was|:|=)\s*)(\S+)", re.I)
 _PATTERNS = (
-    ("EMAIL_ADDRESS", re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")),
+    ("EMAIL_ADDRESS", re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")),  # starts a run: linear
     ("IBAN_CODE", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")),
     ("CREDIT_CARD", re.compile(r"(?<![\d\w])(?:\d[ \-]?){12,18}\d(?!\d)")),
     ("US_SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),

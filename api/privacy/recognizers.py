@@ -22,6 +22,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from api.privacy.budget import check_deadline
 from api.privacy.patterns import banking, personal, secrets
 from api.privacy.rules import RuleRecognizer
 
@@ -50,7 +51,7 @@ class FastPhoneRecognizer(PhoneRecognizer):
     """
 
     BARE_SCORE = 0.1
-    EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension)\s*\d{1,6}\b", re.IGNORECASE)
+    EXTENSION = re.compile(r"(?<!\s)\s*(?:x|ext\.?|extension)\s*\d{1,6}\b", re.IGNORECASE)  # matched at a number's end
     # National numbers of these regions start with the trunk prefix 0; US and Spanish ones do not.
     TRUNK_ZERO = ("GB", "DE", "FR", "IE", "NL")
 
@@ -70,6 +71,7 @@ class FastPhoneRecognizer(PhoneRecognizer):
         for cand in self.CANDIDATE.finditer(text):
             if sum(c.isdigit() for c in cand.group()) < 7:
                 continue
+            check_deadline()
             for region in self._regions(cand.group()):
                 for match in phonenumbers.PhoneNumberMatcher(cand.group(), region, leniency=self.leniency):
                     r = self._get_recognizer_result(match, text, region, nlp_artifacts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from presidio_analyzer import RecognizerResult
 from presidio_anonymizer.entities import OperatorConfig
 
+from api.privacy.budget import check_deadline
 from api.privacy.engine import get_engines
 from api.privacy.known import known_recognizers
 from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
@@ -59,6 +60,7 @@ def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags") -> 
     if mode not in ("tags", "mask_last4"):
         raise ValueError(f"unknown redaction mode {mode!r}")
     spans = find(text, known)
+    check_deadline()  # within redact_within(): a late analysis is not anonymized, it fails closed
     if not spans:
         return RedactionResult(text=text, entities=[])
     # One operator per span, keyed by a per-span type name, since whether a span may keep its last

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from api.privacy.budget import check_deadline
+
 Span = tuple[int, int]
 # (text, match, group) -> span to report, or None to drop the group
 Adjust = Callable[[str, "re.Match[str]", int], Span | None]
@@ -58,6 +60,7 @@ class RuleRecognizer(LocalRecognizer):
         wanted = set(entities) if entities else None
         results: list[RecognizerResult] = []
         for rule, groups in self.rules:
+            check_deadline()  # each rule's pass is linear in the text: the budget is checked between them
             for m in rule.pattern.finditer(text):
                 if rule.gap_veto is not None and (gap := m.groupdict().get("gap")) \
                         and rule.gap_veto.search(gap):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.accounts.service import customer_accounts
@@ -20,8 +24,11 @@ from api.config import Settings
 from api.conversations.models import Conversation
 from api.db_conn import driver_connection
 from api.privacy import KnownPII, encrypt_for_compliance
+from api.privacy.budget import redact_within
 from api.transcripts.models import TranscriptMessage
 from api.transfers.models import Payee
+
+log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_BATCH = 200
 MAX_TEXT_CHARS = 4000
@@ -33,6 +40,12 @@ class IngestResult:
     stored: int
     duplicates: int
     skipped: int
+    failed: int = 0  # events that could not be stored at all (counted and logged by type, never their text)
+    deferred: int = 0  # events left for the sender to send again: the batch's time budget ran out first
+
+    def as_dict(self) -> dict[str, int]:
+        return {"stored": self.stored, "duplicates": self.duplicates, "skipped": self.skipped,
+                "failed": self.failed, "deferred": self.deferred}
 
 
 def known_pii(session: Session, customer_id: uuid.UUID) -> KnownPII:
@@ -59,16 +72,43 @@ def _conversation(session: Session, sender_id: Any) -> Conversation | None:
         return None
 
 
+def _clean(value: str) -> str:
+    return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+
+
 def _redacted(settings: Settings, text: str, known: KnownPII, redact: Any) -> dict[str, Any]:
-    """The one redaction step of every stored message (user, bot or agent): raw text stays in memory."""
-    raw = text.replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
-    result = redact(raw, known=known, mode="tags")
+    """The one redaction step of every stored message (user, bot or agent): raw text stays in memory.
+
+    Within the per-line budget (`transcript_redaction_budget_seconds`), failing closed: a line whose
+    redaction runs late or raises is stored as a placeholder with a REDACTION_TIMEOUT or
+    REDACTION_FAILED marker among its entity types (api/privacy/budget.py), never as raw text.
+    """
+    raw = _clean(text)[:MAX_TEXT_CHARS]
+    result = redact_within(raw, known=known, mode="tags", budget_seconds=settings.transcript_redaction_budget_seconds,
+                           redact=redact)
     return {"text": result.text, "entity_types": sorted({e.type for e in result.entities}),
             "sealed": encrypt_for_compliance(raw) if settings.transcript_seal_originals else None}
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int | None]:
-    """Insert redacted rows; the id of each, or None for a duplicate event.
+def _sent_at(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), UTC) if value else datetime.now(UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.now(UTC)  # a timestamp no clock can hold: the time we got it
+
+
+def _confidence(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return Decimal(str(round(min(max(float(value), 0.0), 1.0), 4)))
+
+
+_FAILED = object()  # an insert that the database refused (its savepoint rolled back)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], isolated: bool = False) -> list[Any]:
+    """Insert redacted rows; the id of each, or None for a duplicate event (with `isolated`, _FAILED
+    for a row the database refused: each row then has its own savepoint, so it fails alone).
 
     Each conversation's row is locked first (in id order, so two writers cannot deadlock), so the
     messages of one conversation commit in the order of their ids: a reader polling with `after=<id>`
@@ -78,41 +118,90 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int | None]:
     if conversation_ids:
         session.execute(select(Conversation.id).where(Conversation.id.in_(conversation_ids))
                         .order_by(Conversation.id).with_for_update(key_share=True))
-    ids = []
+    ids: list[Any] = []
     for row in rows:
-        ids.append(session.execute(insert(TranscriptMessage).values(**row)
-                                   .on_conflict_do_nothing(index_elements=["event_key"])
-                                   .returning(TranscriptMessage.id)).scalar_one_or_none())
+        statement = insert(TranscriptMessage).values(**row).on_conflict_do_nothing(
+            index_elements=["event_key"]).returning(TranscriptMessage.id)
+        if not isolated:
+            ids.append(session.execute(statement).scalar_one_or_none())
+            continue
+        try:
+            with session.begin_nested():
+                ids.append(session.execute(statement).scalar_one_or_none())
+        except DBAPIError as exc:
+            log.error("transcript row refused by the database: %s", type(exc.orig).__name__)
+            ids.append(_FAILED)
     return ids
 
 
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(session.scalars(select(TranscriptMessage.event_key).where(TranscriptMessage.event_key.in_(keys))))
+
+
 def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], redact: Any) -> IngestResult:
-    """Redact and store user and bot messages. Raw text lives only in this function's memory."""
+    """Redact and store user and bot messages. Raw text lives only in this function's memory.
+
+    Bounded and per event: events already stored are found by key before anything is redacted (a
+    batch sent again costs one query); each line has its own redaction budget and fails closed; an
+    event that breaks in any other way is counted as failed, logged by exception type, and does not
+    fail its batch (the insert of each row has its own savepoint). Once the batch has spent
+    `transcript_batch_budget_seconds` on redaction, the rest is reported as deferred and not stored:
+    the broker sends the batch again and the stored part comes back as duplicates.
+    """
     assert len(events) <= MAX_EVENTS_PER_BATCH
-    skipped = 0
+    started = time.monotonic()
+    skipped = failed = deferred = 0
     rows: list[dict[str, Any]] = []
     known_cache: dict[uuid.UUID, KnownPII] = {}
-    for event in events:
-        role = ROLES.get(str(event.get("event")))
-        text = event.get("text")
-        conversation = _conversation(session, event.get("sender_id")) if role else None
-        if conversation is None or not isinstance(text, str) or not text.strip():
-            skipped += 1  # not a message, or a channel not bound to a customer: nothing to attribute it to
+    keys = [event_key(event) if isinstance(event, dict) else "" for event in events]
+    already = _existing_keys(session, [k for k in keys if k])
+    duplicates = 0
+    for event, key in zip(events, keys, strict=True):
+        if key in already:
+            duplicates += 1
             continue
-        known = known_cache.get(conversation.customer_id) or known_pii(session, conversation.customer_id)
-        known_cache[conversation.customer_id] = known
-        confidence = event.get("confidence")
-        rows.append({"event_key": event_key(event), "conversation_id": conversation.id,
-                     "customer_id": conversation.customer_id, "role": role,
-                     "channel": str(event.get("input_channel") or conversation.channel)[:32],
-                     **_redacted(settings, text, known, redact),
-                     "intent": str(event["intent"])[:80] if role == "user" and event.get("intent") else None,
-                     "confidence": Decimal(str(round(float(confidence), 4))) if role == "user" and isinstance(
-                         confidence, (int, float)) else None,
-                     "sent_at": datetime.fromtimestamp(float(event.get("timestamp") or 0), UTC)
-                     if event.get("timestamp") else datetime.now(UTC)})
-    stored = sum(1 for message_id in _insert(session, rows) if message_id is not None)
-    return IngestResult(stored, len(rows) - stored, skipped)
+        if rows and time.monotonic() - started > settings.transcript_batch_budget_seconds:
+            deferred += 1  # at least one line per request is done, so a batch sent again always progresses
+            continue
+        try:
+            row = _row(session, settings, event, key, known_cache, redact)
+        except Exception as exc:
+            log.error("transcript event not stored: %s", type(exc).__name__)
+            failed += 1
+            continue
+        if row is None:
+            skipped += 1  # not a message, or a channel not bound to a customer: nothing to attribute it to
+        else:
+            rows.append(row)
+    ids = _insert(session, rows, isolated=True)
+    stored = sum(1 for message_id in ids if isinstance(message_id, int))
+    inserts_failed = sum(1 for message_id in ids if message_id is _FAILED)
+    if inserts_failed:
+        log.error("transcript events not stored: %d inserts failed", inserts_failed)
+    return IngestResult(stored, duplicates + len(rows) - stored - inserts_failed, skipped, failed + inserts_failed,
+                        deferred)
+
+
+def _row(session: Session, settings: Settings, event: Any, key: str, known_cache: dict[uuid.UUID, KnownPII],
+         redact: Any) -> dict[str, Any] | None:
+    if not isinstance(event, dict):
+        return None
+    role = ROLES.get(str(event.get("event")))
+    text = event.get("text")
+    conversation = _conversation(session, event.get("sender_id")) if role else None
+    if conversation is None or not isinstance(text, str) or not text.strip():
+        return None
+    known = known_cache.get(conversation.customer_id) or known_pii(session, conversation.customer_id)
+    known_cache[conversation.customer_id] = known
+    return {"event_key": key, "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id, "role": role,
+            "channel": _clean(str(event.get("input_channel") or conversation.channel))[:32],
+            **_redacted(settings, text, known, redact),
+            "intent": _clean(str(event["intent"]))[:80] if role == "user" and event.get("intent") else None,
+            "confidence": _confidence(event.get("confidence")) if role == "user" else None,
+            "sent_at": _sent_at(event.get("timestamp"))}
 
 
 def add_agent_message(session: Session, settings: Settings, conversation: Conversation, agent_id: uuid.UUID,

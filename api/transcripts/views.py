@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from api import privacy
@@ -19,6 +19,8 @@ from api.transcripts import service
 from api.webhooks.signing import verify
 
 router = APIRouter(prefix="/v1", tags=["transcripts"])
+# Served by the internal listener only (api/internal.py): the event broker's batches.
+internal_router = APIRouter(prefix="/v1", tags=["internal"])
 
 
 class EventBatch(BaseModel):
@@ -46,10 +48,21 @@ class TranscriptOut(BaseModel):
     handoff: HandoffRef | None = Field(description="the conversation's latest handoff to a support agent, if any")
 
 
-@router.post("/transcripts/events", include_in_schema=False)
-async def ingest_events(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, int]:
-    """Internal: the event broker's signed batches. Redaction happens here, before the insert."""
-    body = await request.body()
+async def raw_body(request: Request) -> bytes:
+    """The request body, read on the event loop (reading is I/O); the work on it happens in the endpoint."""
+    return await request.body()
+
+
+@internal_router.post("/transcripts/events", include_in_schema=False)
+def ingest_events(request: Request, body: Annotated[bytes, Depends(raw_body)], settings: SettingsDep,
+                  session: SessionDep) -> dict[str, int]:
+    """Internal: the event broker's signed batches. Redaction happens here, before the insert.
+
+    A plain `def`: FastAPI runs it in the thread pool, so parsing, redaction and the database work of a
+    batch never block the event loop (/healthz, transfers and chat keep answering meanwhile). Each line
+    has a redaction budget and fails closed; the batch has a budget too, after which the rest is
+    answered as `deferred` for the broker to send again (api/transcripts/service.py).
+    """
     verify(settings.transcript_ingest_secret, settings.webhook_tolerance_seconds,
            request.headers.get("x-timestamp"), request.headers.get("x-signature"), body)
     try:
@@ -58,7 +71,7 @@ async def ingest_events(request: Request, settings: SettingsDep, session: Sessio
         raise Problem(422, "validation_error", "The event batch is not valid") from exc
     result = service.ingest(session, settings, batch.events, privacy.redact)
     session.commit()
-    return {"stored": result.stored, "duplicates": result.duplicates, "skipped": result.skipped}
+    return result.as_dict()
 
 
 @router.get("/conversations/{conversation_id}/transcript", response_model=TranscriptOut)

@@ -11,7 +11,7 @@ I = re.IGNORECASE  # noqa: E741 - a flag, read as such
 GAP = r"(?P<gap>[^\d\n.!?]{0,24}?)"
 # A value must not sit inside an amount (£1,234.56), a decimal, a date (12/03) or a longer number.
 # "do you need the cvv? it's 066": the keyword in a question, the value in the answer.
-QUESTION_GAP = r"[^\d\n.!?]{0,24}\?\s*(?:it'?s|it\s+is|that'?s|here(?:'s|\s+it\s+is)?)\s*:?\s*"
+QUESTION_GAP = r"[^\d\n.!?]{0,24}\?\s*(?:it'?s|it\s+is|that'?s|here(?:'s|\s+it\s+is)?)\s*(?::\s*)?"
 NUM_START = r"(?<![\d£$€¥.,/\-])"
 NUM_END = r"(?![\d/]|[.,]\d)"
 # The end of a keyword: "exp" must not match the start of "expense".
