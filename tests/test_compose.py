@@ -116,7 +116,8 @@ def test_the_core_checks_its_secrets_before_uvicorn_forks_workers() -> None:
     assert steps[0].split() == ["python", "-m", "scripts.environment", "check", "core"]
     assert steps[-1].split()[:3] == ["exec", "uvicorn", "api.main:app"]
     internal = SERVICES["core-internal"]["command"][2].split("&&")
-    assert internal[0].split() == steps[0].split() and internal[-1].split()[:3] == ["exec", "uvicorn", "api.internal:app"]
+    assert internal[0].split() == steps[0].split()
+    assert internal[-1].split()[:3] == ["exec", "uvicorn", "api.internal:app"]
     assert "ports" not in SERVICES["core-internal"]  # the internal listener is on the compose network only
 
 
