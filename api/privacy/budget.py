@@ -84,14 +84,16 @@ def _fail_closed(marker: str, length: int, elapsed: float, error: str | None = N
 
 def redact_within(text: str, *, known: KnownPII | None = None, mode: Mode = "tags",
                   budget_seconds: float = DEFAULT_BUDGET_SECONDS,
-                  redact: Callable[..., RedactionResult] | None = None) -> RedactionResult:
+                  redact: Callable[..., RedactionResult] | None = None,
+                  context: str | None = None) -> RedactionResult:
     """redact(), or a placeholder when it takes longer than `budget_seconds` or raises: never the raw text."""
     if redact is None:
         from api.privacy.redactor import redact
     started = time.monotonic()
     try:
         with deadline_after(budget_seconds):
-            result: Any = redact(text, known=known, mode=mode)
+            # `context` only when there is one: callers may pass a redact() of their own without it
+            result: Any = redact(text, known=known, mode=mode, **({"context": context} if context else {}))
     except RedactionTimeout:
         return _fail_closed(TIMEOUT_MARKER, len(text), time.monotonic() - started)
     except Exception as exc:

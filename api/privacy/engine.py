@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_anonymizer import AnonymizerEngine
 
+from api.privacy.names import ModelNameRecognizer
 from api.privacy.nlp import OfflineSpacyNlpEngine
 from api.privacy.recognizers import builtin_recognizers, rule_recognizers
 
@@ -71,8 +71,9 @@ def build_engines(model: str | None = None) -> Engines:
     for recognizer in builtin_recognizers() + rule_recognizers():
         registry.add_recognizer(recognizer)
     if nlp_engine.has_ner:
-        # Unknown names come from the model; its other labels are ignored (see nlp.py).
-        registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
+        # Unknown names come from the model (PERSON, and ORG spans shaped like a name: names.py); its
+        # other labels are ignored, they would redact merchants, dates and amounts (see nlp.py).
+        registry.add_recognizer(ModelNameRecognizer())
     analyzer = AnalyzerEngine(
         registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
         default_score_threshold=SCORE_THRESHOLD,

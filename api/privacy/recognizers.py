@@ -23,7 +23,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from api.privacy.budget import check_deadline
-from api.privacy.patterns import banking, personal, secrets
+from api.privacy.patterns import addresses, banking, personal, phones, secrets
 from api.privacy.rules import RuleRecognizer
 
 CARD_PATTERN = (r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(2[2-7]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))"
@@ -57,8 +57,10 @@ class FastPhoneRecognizer(PhoneRecognizer):
 
     def _regions(self, candidate: str) -> tuple[str, ...]:
         regions = tuple(self.supported_regions)
-        if candidate.startswith(("+", "00")):
+        if candidate.startswith("+"):
             return regions[:1]  # an international number parses the same whatever the region
+        if candidate.startswith("00"):
+            return ("GB",)  # "00" is the international prefix in GB and most of Europe; the US dials 011
         digits = candidate.lstrip("(")
         zero = tuple(r for r in regions if r in self.TRUNK_ZERO)
         other = tuple(r for r in regions if r not in self.TRUNK_ZERO)
@@ -72,8 +74,13 @@ class FastPhoneRecognizer(PhoneRecognizer):
             if sum(c.isdigit() for c in cand.group()) < 7:
                 continue
             check_deadline()
+            # Abroad ("+41 53 147 37 99"), a number of a possible length is a phone number, valid in
+            # libphonenumber's plan or not: nothing else a customer types starts with "+" and 8+ digits.
+            # ("00..." may be an account number: it must be VALID.)
+            abroad = cand.group().startswith("+")
+            leniency = phonenumbers.Leniency.POSSIBLE if abroad else self.leniency
             for region in self._regions(cand.group()):
-                for match in phonenumbers.PhoneNumberMatcher(cand.group(), region, leniency=self.leniency):
+                for match in phonenumbers.PhoneNumberMatcher(cand.group(), region, leniency=leniency):
                     r = self._get_recognizer_result(match, text, region, nlp_artifacts)
                     r.start, r.end = cand.start() + match.start, cand.start() + match.end
                     if ext := self.EXTENSION.match(text, r.end):
@@ -89,7 +96,8 @@ def builtin_recognizers() -> list[EntityRecognizer]:
     return [
         # Presidio's pattern predates Mastercard's 2-series (2221-2720): ours adds it, Luhn still applies.
         CreditCardRecognizer(patterns=[Pattern("card number (weak)", CARD_PATTERN, 0.3)],
-                             context=["card", "cards", "credit", "debit", "visa", "mastercard", "amex", "number"]),
+                             context=["card", "cards", "cc", "credit", "debit", "visa", "mastercard", "maestro", "amex",
+                                      "number"]),
         IbanRecognizer(),
         UsSsnRecognizer(context=["social", "security", "ssn", "ssns", "ssn#", "ss#", "ssid", "sin"]),
         OfflineEmailRecognizer(),
@@ -113,4 +121,6 @@ def rule_recognizers() -> list[EntityRecognizer]:
         RuleRecognizer("BankingRules", banking.RULES, gate=banking.gate),
         RuleRecognizer("SecretRules", secrets.RULES, gate=secrets.gate),
         RuleRecognizer("PersonalRules", personal.RULES),
+        RuleRecognizer("PhoneRules", phones.RULES, gate=phones.gate),
+        RuleRecognizer("AddressRules", addresses.RULES, gate=phones.gate),
     ]

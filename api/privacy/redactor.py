@@ -6,10 +6,13 @@ from presidio_analyzer import RecognizerResult
 from presidio_anonymizer.entities import OperatorConfig
 
 from api.privacy.budget import check_deadline
+from api.privacy.context import find_in_context
 from api.privacy.engine import get_engines
 from api.privacy.known import known_recognizers
 from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
+from api.privacy.names import other_mentions
 from api.privacy.operators import operator_for
+from api.privacy.patterns import addresses
 
 MAX_CHARS = 20_000  # chat messages are capped far below this (CHAT_TEXT_MAX_CHARS); a guard, not a limit
 
@@ -43,8 +46,9 @@ def _merge(results: list[RecognizerResult]) -> list[tuple[RecognizerResult, bool
     return merged
 
 
-def find(text: str, known: KnownPII | None = None) -> list[tuple[RecognizerResult, bool]]:
-    """Non-overlapping PII spans in `text`, sorted by position."""
+def find(text: str, known: KnownPII | None = None,
+         context: str | None = None) -> list[tuple[RecognizerResult, bool]]:
+    """Non-overlapping PII spans in `text`, sorted by position; `context` is the line before it, if any."""
     if not text or not text.strip():
         return []
     if len(text) > MAX_CHARS:
@@ -52,14 +56,22 @@ def find(text: str, known: KnownPII | None = None) -> list[tuple[RecognizerResul
     engines = get_engines()
     ad_hoc = list(known_recognizers(known)) if known is not None and not known.is_empty() else None
     results = engines.analyzer.analyze(text=text, language="en", ad_hoc_recognizers=ad_hoc)
+    results += find_in_context(text, context)  # "14 March 1983" after "what is your date of birth?"
+    addresses.extend(text, results)  # the flat, town and postcode after a street line
+    results += other_mentions(text, results)  # a name found once is redacted at every mention
     return _merge(results)
 
 
-def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags") -> RedactionResult:
-    """Replace every PII span of `text` by its tag (or masked value); entities carry original offsets."""
+def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags",
+           context: str | None = None) -> RedactionResult:
+    """Replace every PII span of `text` by its tag (or masked value); entities carry original offsets.
+
+    `context`: the conversation's previous bot or agent line, which can make a bare date a date of
+    birth or a bare name a name (api/privacy/context.py).
+    """
     if mode not in ("tags", "mask_last4"):
         raise ValueError(f"unknown redaction mode {mode!r}")
-    spans = find(text, known)
+    spans = find(text, known, context)
     check_deadline()  # within redact_within(): a late analysis is not anonymized, it fails closed
     if not spans:
         return RedactionResult(text=text, entities=[])

@@ -76,16 +76,19 @@ def _clean(value: str) -> str:
     return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
 
 
-def _redacted(settings: Settings, text: str, known: KnownPII, redact: Any) -> dict[str, Any]:
+def _redacted(settings: Settings, text: str, known: KnownPII, redact: Any,
+              context: str | None = None) -> dict[str, Any]:
     """The one redaction step of every stored message (user, bot or agent): raw text stays in memory.
 
     Within the per-line budget (`transcript_redaction_budget_seconds`), failing closed: a line whose
     redaction runs late or raises is stored as a placeholder with a REDACTION_TIMEOUT or
     REDACTION_FAILED marker among its entity types (api/privacy/budget.py), never as raw text.
+    `context` is the bot's or agent's line before a customer's: "14 March 1983" after "what is your date
+    of birth?" is a date of birth (api/privacy/context.py).
     """
     raw = _clean(text)[:MAX_TEXT_CHARS]
     result = redact_within(raw, known=known, mode="tags", budget_seconds=settings.transcript_redaction_budget_seconds,
-                           redact=redact)
+                           redact=redact, context=context)
     return {"text": result.text, "entity_types": sorted({e.type for e in result.entities}),
             "sealed": encrypt_for_compliance(raw) if settings.transcript_seal_originals else None}
 
@@ -155,6 +158,7 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
     skipped = failed = deferred = 0
     rows: list[dict[str, Any]] = []
     known_cache: dict[uuid.UUID, KnownPII] = {}
+    bot_lines: dict[uuid.UUID, str] = {}  # each conversation's last bot line in this batch, for the next answer
     keys = [event_key(event) if isinstance(event, dict) else "" for event in events]
     already = _existing_keys(session, [k for k in keys if k])
     duplicates = 0
@@ -166,7 +170,7 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
             deferred += 1  # at least one line per request is done, so a batch sent again always progresses
             continue
         try:
-            row = _row(session, settings, event, key, known_cache, redact)
+            row = _row(session, settings, event, key, known_cache, redact, bot_lines)
         except Exception as exc:
             log.error("transcript event not stored: %s", type(exc).__name__)
             failed += 1
@@ -184,8 +188,16 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
                         deferred)
 
 
+def _previous_line(session: Session, conversation_id: uuid.UUID, before: datetime) -> str | None:
+    """The conversation's last bot or agent line before `before`, as stored: a question survives redaction."""
+    return session.scalar(select(TranscriptMessage.text).where(
+        TranscriptMessage.conversation_id == conversation_id, TranscriptMessage.role.in_(("bot", "agent")),
+        TranscriptMessage.sent_at <= before).order_by(TranscriptMessage.sent_at.desc(), TranscriptMessage.id.desc())
+        .limit(1))
+
+
 def _row(session: Session, settings: Settings, event: Any, key: str, known_cache: dict[uuid.UUID, KnownPII],
-         redact: Any) -> dict[str, Any] | None:
+         redact: Any, bot_lines: dict[uuid.UUID, str] | None = None) -> dict[str, Any] | None:
     if not isinstance(event, dict):
         return None
     role = ROLES.get(str(event.get("event")))
@@ -195,13 +207,20 @@ def _row(session: Session, settings: Settings, event: Any, key: str, known_cache
         return None
     known = known_cache.get(conversation.customer_id) or known_pii(session, conversation.customer_id)
     known_cache[conversation.customer_id] = known
+    sent_at = _sent_at(event.get("timestamp"))
+    bot_lines = {} if bot_lines is None else bot_lines
+    context = None
+    if role == "user":  # the question this line may answer: earlier in this batch, or already stored
+        context = bot_lines.get(conversation.id) or _previous_line(session, conversation.id, sent_at)
+    else:
+        bot_lines[conversation.id] = text
     return {"event_key": key, "conversation_id": conversation.id,
             "customer_id": conversation.customer_id, "role": role,
             "channel": _clean(str(event.get("input_channel") or conversation.channel))[:32],
-            **_redacted(settings, text, known, redact),
+            **_redacted(settings, text, known, redact, context),
             "intent": _clean(str(event["intent"]))[:80] if role == "user" and event.get("intent") else None,
             "confidence": _confidence(event.get("confidence")) if role == "user" else None,
-            "sent_at": _sent_at(event.get("timestamp"))}
+            "sent_at": sent_at}
 
 
 def add_agent_message(session: Session, settings: Settings, conversation: Conversation, agent_id: uuid.UUID,

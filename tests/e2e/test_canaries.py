@@ -1,4 +1,9 @@
-"""Personal data never at rest: canaries typed into chat appear nowhere in PostgreSQL or var/log."""
+"""Personal data never at rest: canaries typed into chat appear nowhere in PostgreSQL or var/log.
+
+Besides the customer's own data, other people's: payees and landlords named with letters beyond Latin-1
+and on no list, an international number with no phone word, a flat's address, and a date of birth typed
+alone in answer to the agent's question (redacted because of the line before it).
+"""
 
 from __future__ import annotations
 
@@ -56,7 +61,13 @@ def test_canaries_are_redacted_everywhere(stack: Stack) -> None:
     agent_lines = [_agent(stack, handoff_id, "messages", json={"text": text})["text"] for text in (
         f"Thanks Alice Martin. To confirm: your e-mail is {during.email} and your phone {during.phone}?",
         f"I have blocked the card {card}. Your temporary password is {during.password}, please change it.",
+        f"I have added {during.payee} as a payee. Before I change the address, what is your date of birth?",
     )]
+    # The answer alone is a date like any other: only the agent's question makes it a date of birth.
+    answers = during.answers()
+    for text in answers:
+        assert stack.chat(alice, text, conversation_id)["messages"] == []
+    handoff_messages += answers
     _agent(stack, handoff_id, "release")
     back = stack.chat(alice, "what's my balance?", conversation_id)
     assert back["messages"] and not back["handoff"], back
@@ -67,14 +78,14 @@ def test_canaries_are_redacted_everywhere(stack: Stack) -> None:
     assert len(user_lines) == len(messages), lines
     joined = "\n".join(m["text"] for m in lines)
     tags = ("<CREDIT_CARD>", "<IBAN_CODE>", "<US_SSN>", "<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<PASSWORD>", "<PIN>",
-            "<PERSON>")
+            "<PERSON>", "<STREET_ADDRESS>")
     for tag in tags:
         assert tag in joined, (tag, joined)
     assert any(m["role"] == "bot" for m in lines)
     # The handoff part shows the tags too: the customer's lines while paused, and the agent's.
     start = next(i for i, m in enumerate(user_lines) if m["text"] == "I want to talk to a person")
     during_handoff = "\n".join(m["text"] for m in user_lines[start + 1:start + 1 + len(handoff_messages)])
-    for tag in tags:
+    for tag in (*tags, "<DATE_OF_BIRTH>"):
         assert tag in during_handoff, (tag, during_handoff)
     stored_agent_lines = [m["text"] for m in lines if m["role"] == "agent"]
     assert stored_agent_lines == agent_lines

@@ -11,12 +11,13 @@ import tldextract
 
 from api.privacy import recognizers
 from api.privacy.engine import build_engines, get_engines
-from api.privacy.nlp import BLANK, OfflineSpacyNlpEngine
+from api.privacy.nlp import BLANK, DEFAULT_MODEL, OfflineSpacyNlpEngine
 
 
-def test_default_is_blank_pipeline() -> None:
+def test_default_is_the_installed_ner_model() -> None:
+    """Issue 13: unknown names need NER; the model comes from requirements/core-models.txt (pinned by hash)."""
     engines = get_engines()
-    assert engines.model == BLANK and not engines.has_ner
+    assert engines.model == DEFAULT_MODEL and engines.has_ner
 
 
 def test_blank_pipeline_gives_lemmas_for_context_words() -> None:

@@ -21,13 +21,15 @@ from api.privacy.patterns.common import (
     QUESTION_GAP,
     I,
     digit_count,
+    luhn_ok,
 )
 from api.privacy.rules import Rule
 
 ACCOUNT_KW = r"\b(?:account|acct|acc|a/c)s?(?:\s*(?:number|num|no\.?|#))?" + KW_END
 SORT_KW = r"\bsort(?:ing)?[\s-]?codes?" + KW_END
 ROUTING_KW = r"\b(?:routing|aba|rtn|transit)(?:\s*(?:transit\s*)?(?:number|num|no\.?|#|code))?" + KW_END
-CARD_KW = r"\b(?:card|visa|master\s?card|amex|debit|credit)(?:\s*(?:number|num|no\.?|#))?" + KW_END
+CARD_KW = (r"\b(?:card|cc|visa|master\s?card|maestro|amex|debit|credit)(?:\s*(?:number|num|no\.?|#))?"
+           + KW_END)
 EXPIRY_KW = (r"\b(?:exp(?:iry|iration|ires|ired|iring)?\.?|valid\s+(?:thru|through|until|till|to|from)|"
              r"good\s+(?:thru|through))(?:\s+date)?" + KW_END)
 CVV_KW = (r"\b(?:cvv2?|cvc2?|csc|cvn|security\s+(?:code|number|digits)|card\s+security\s+code|"
@@ -87,8 +89,14 @@ RULES = (
     # Luhn-invalid numbers after a card word are still card numbers (typos); valid ones score 1.0
     # through Presidio's own CreditCardRecognizer.
     Rule("card number after card word", re.compile(CARD_KW + GAP + NUM_START + CARD_VALUE, I),
-         {1: "CREDIT_CARD"}, 0.6, check=digit_count(13, 19),
+         {1: "CREDIT_CARD"}, 0.6, check=digit_count(12, 19),  # 12: Maestro
          gap_veto=ENDING),
+    # A Luhn-valid number of 12 to 19 digits with a card network's first digit is a card number with or
+    # without a card word ("cc 4278...", a 12-digit Maestro, a 19-digit Visa); Presidio's pattern stops at 17.
+    Rule("Luhn-valid card number", re.compile(NUM_START + r"([2-6]\d{3}(?:[ -]?\d){8,15})(?![\d/]|[.,]\d)"),
+         {1: "CREDIT_CARD"}, 0.6, check=lambda v: luhn_ok(v) and digit_count(12, 19)(v),
+         before_veto=re.compile(r"\b(?:account|acct|acc|a/c|iban|routing|order|ref\w*|tracking|invoice|"
+                                r"transaction|policy|customer|member|case|ticket)\b[^\d]{0,20}$", I)),
     # "4111 1111 1111 1111 09/27 123": a pasted card block, expiry and CVV follow the number.
     Rule("card block", re.compile(
         NUM_START + CARD_VALUE + r"[\s,;/|]*(?:(?:exp\w*|valid\s+thru)[\s:.]*)?" + MMYY +

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from api.privacy.letters import LOWER as U_LOWER
+from api.privacy.letters import UPPER as U_UPPER
 from api.privacy.patterns.common import GAP, KW_END, MONTH, NUM_START, I, digit_count
 from api.privacy.rules import Rule
 
@@ -33,13 +35,14 @@ SUFFIX = (r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|close|cl|way|cou
           r"mission|lodge|keys|parkways|squares|terraces|groves|drives|roads|lanes|gardens|"
           r"villas|wood|point|path|street|ports?|harbou?r|landing|manor|estates?|fields?|forge|glen|"
           r"hollow|island|lakes?|mills?|mount|orchard|pass|ramp|shore|springs?|station|summit|"
-          r"turnpike|union|valley|village|vista|falls|ferry|ford|fort|gateway|brook|burgs?|bypass|"
+          r"turnpike|union|valley|village|vista|falls|ferry|ford|fort|gateway|brook|burgs?|bypass|str|"
           r"camp|canyon|cape|centers?|centre|cliffs?|club|common|corners?|course|creek|crest|dale|dam|"
           r"divide|expressway|extension|flats?|freeway|garden|gate|haven|inlet|key|knolls?|"
           r"light|lock|mall|motorway|neck|oval|overpass|pines|plains|port|prairie|radial|ranch|rapids|"
           r"rest|route|shoals|skyway|spur|stravenue|stream|throughway|trace|track|trafficway|tunnel|"
           r"underpass|ville|wall|wells?)")
-STREET_WORD = r"(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[A-Z][A-Za-z'’\-]+)\.?"
+STREET_WORD = (r"(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[" + U_UPPER + r"][" + U_UPPER
+               + U_LOWER + r"'’\-]+)\.?")
 # Street words are capitalised ("12 quid at the street market" is no address) and are not months
 # ("04 Nov. Dr Smith" is a date and a doctor).
 UNIT = r"(?:,?\s*(?:apt|apartment|flat|unit|suite|ste|fl|floor|#)\.?\s*#?\s*[\w\-]{1,6})"
@@ -49,7 +52,8 @@ US_CITY_ZIP = r"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+[A-Z]{2}\s+\d{5}(?:
 NOT_TOWN = r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|I|It|My|The|This|So)\b)"
 TOWN_PARTICLE = r"(?:am|an|im|der|de|la|le|les|sur|en|upon|on|del|di)"
 # ", Leeds", ", South Eileen", ", Mühldorf am Inn", ", Stratford-upon-Avon"
-TOWN = (r"(?:,\s*" + NOT_TOWN + r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[\s\-](?:" + TOWN_PARTICLE + r"[\s\-])?[A-ZÀ-Þ][a-zß-ÿ]+){0,3}"
+TOWN = (r"(?:,\s*" + NOT_TOWN + r"[" + U_UPPER + r"][" + U_LOWER + r"]+(?:[\s\-](?:" + TOWN_PARTICLE + r"[\s\-])?["
+        + U_UPPER + r"][" + U_LOWER + r"]+){0,3}"
         r"(?:\s+\d{4}\s?[A-Z]{2}|\s+\d{5})?)")
 ADDRESS_TAIL = (r"(?-i:(?:" + US_CITY_ZIP + r"|" + TOWN + r"{0,2}(?:,?\s+(?:" + UK_POSTCODE + r"|" + EIRCODE +
                 r"|\d{5}|\d{4}\s?[A-Z]{2}))?)?)")
@@ -89,7 +93,7 @@ ADDRESS_TO_END = (r"\s*(?::\s*)?((?=[^\n!?;]{0,60}\d|" + STREET_TYPE_FIRST + r")
                   r"now|today|instead|too|as|already|yet)\b))")
 
 # --- names in context -------------------------------------------------------------------------
-UPPER, LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"  # Latin-1 letters: "Benjamín", "Vázquez", "Müller"
+UPPER, LOWER = U_UPPER, U_LOWER  # every script's letters: "Łukasz", "Kovačević", "Ní Bhriain", "Σοφία"
 # "Anna", "McSharry", "O'Neill", "Jean-Luc"
 NAME_WORD = f"(?-i:[{UPPER}][{LOWER}]+(?:[{UPPER}][{LOWER}]+)?(?:[\\-'’][{UPPER}]?[{LOWER}]+)?)"
 PARTICLE = r"(?:van|von|de|da|del|der|den|di|le|la|du|dos|ten|ter|mc|o')"
@@ -115,7 +119,8 @@ def _name_ok(value: str) -> bool:
     return not NOT_NAME.match(value)
 
 
-PERSON_INTRO = (r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|full\s+name\s*(?:is|:)|i\s+am\s+called|"
+PERSON_INTRO = (r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|(?:full|maiden|last|first|middle|sur)\s*name\s*"
+                r"(?:is|was|:)|i\s+am\s+called|"
                 r"call\s+me|this\s+is|i'm|i\s+am|it's|signed|regards,?|cheers,?|thanks,?|"
                 r"account\s+holder\s*(?:is|:)?|named|called)" + KW_END)
 PAYEE_INTRO = (r"\b(?:pay|send|sent|transfer|transferred|wire|wired|paid|payment\s+to|payee|recipient|"
@@ -129,7 +134,28 @@ NOT_PHONE_BEFORE = re.compile(
     r"\b(?:order|account|acct|card|reference|ref|transaction|tracking|routing|sort|iban|customer|case|"
     r"ticket|invoice|policy|member|confirmation|serial|model|pin|security|social|ssn)\s*$", I)
 
+# Other people by their relation to the customer: "my landlord Łukasz Wiśniewski", "add Dorothy Example
+# as a beneficiary". Two name words after a relation word (one is too often a word: "my son Will"...).
+RELATION = (r"\b(?:my|our|his|her|their|the)\s+(?:landlord|landlady|tenant|son|daughter|wife|husband|partner|"
+            r"mother|mum|mom|father|dad|brother|sister|friend|colleague|boss|grandson|granddaughter|grandmother|"
+            r"grandfather|grandma|grandpa|uncle|aunt|cousin|nephew|niece|child|kid|carer|accountant|lawyer|"
+            r"solicitor|neighbour|neighbor|flatmate|roommate|fianc[ée]e?|girlfriend|boyfriend|employer|"
+            r"employee|guardian|caller|builder|plumber|cleaner|nanny|babysitter|stepson|stepdaughter|"
+            r"ex-wife|ex-husband|ex|relative|payee|beneficiary|recipient|tenant)(?:,)?\s+")
+ADD_AS = r"\b(?:add|added|adding|set\s+up|make|made|name|named|nominate)\s+"
+AS_PAYEE = (r"\s+as\s+(?:a\s+|my\s+|the\s+)?(?:new\s+)?(?:beneficiary|payee|recipient|joint|guardian|co-?signer|"
+            r"authori[sz]ed\s+user|account\s+holder|nominee|executor)")
+
 RULES = (
+    Rule("name after a relation word", re.compile(RELATION + r"(" + NAME2 + r")\b", I), {1: "PERSON"}, 0.6,
+         check=_name_ok),
+    Rule("name added as a payee", re.compile(
+        ADD_AS + r"(" + NAME2 + r")" + AS_PAYEE, I),
+        {1: "PERSON"}, 0.7, check=_name_ok),
+    # "Please tell me your date of birth. It's 5/7/1935": the question, then the answer in the next sentence.
+    Rule("date of birth after a birth question", re.compile(
+        DOB_KW + r"(?P<gap>[^\d]{0,40}?)" + NUM_START + DATE, I), {1: "DATE_OF_BIRTH"}, 0.8,
+        gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present|card|payment|transfer)\b", I)),
     Rule("date of birth after keyword", re.compile(DOB_KW + GAP + NUM_START + DATE, I),
          {1: "DATE_OF_BIRTH"}, 0.85, gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present)\b", I)),
     Rule("date of birth before keyword", re.compile(

@@ -1,0 +1,146 @@
+"""Names from the NER model, checked, and every other mention of a name found once in the same text.
+
+en_core_web_sm finds most names but labels many foreign ones ORG ("Lasse Lorenzen", "Siobhán
+Jovanović"), cuts some ("Sumaya [Magnusson]"), and calls some companies, towns and bands PERSON
+("William Hill plc", "KOKKOLA"). So: a PERSON span is widened over the capitalised name words next to it;
+an ORG span shaped like a personal name (two to four name words, no company or shop word) is a PERSON;
+spans that cannot be a name (lower case, a company suffix, a merchant, one shouted word) are refused. A
+name found once ("My name is Margrethe Sørensen but everyone calls me Margrethe") is redacted wherever
+else it occurs in the text, so a second mention the model misses cannot leak it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from api.privacy.letters import LOWER, UPPER
+from api.privacy.ner_gate import NEVER, OPENERS
+from api.privacy.patterns.common import I
+from api.privacy.patterns.personal import NOT_NAME
+
+MODEL_SCORE = 0.5  # below every rule: "221 Baker Street" is an address with a name-like word in it
+PROPAGATION_SCORE = 0.45
+COMPANY_SUFFIX = re.compile(
+    r"\b(?:plc|ltd|limited|inc|llc|llp|gmbh|ag|sa|s\.a|bv|nv|corp|corporation|co|company|companylimited|"
+    r"group|bank|holdings|orchestra|band)\.?$", I)
+# Words that make a capitalised phrase an organisation, a shop or a place, not a person.
+_ORG_WORDS = """department store stores shop shops market supermarket bank banking building society group
+holdings company co corporation corp inc ltd limited plc llc gmbh university college school institute
+hospital clinic council ministry office agency association club centre center trust fund capital
+partners media motors pharma pharmaceuticals labs laboratories solutions systems technologies tech
+international global services insurance energy electric gas water power telecom network foods food
+coffee cafe café pizza burger express airways airlines air rail railways transport travel hotel hotels
+restaurant bar pub kitchen lettings estates properties property homes home depot mall cinema cineworld
+pay payments card cards credit debit visa mastercard amex online digital mobile direct fitness gym
+pharmacy chemist church street road avenue lane square park bridge river city town county state north
+south east west new san santa saint st los las el la le les del der den"""
+ORG_WORDS = frozenset(_ORG_WORDS.split())
+# Banking words that start a sentence capitalised ("Expiry is 09/26") and the bank's merchants, which the
+# model now and then calls people ("Zara charged me £13"); agents must read both.
+_NOT_NAMES = """expiry expires exp password passcode pin cvv cvc dob birthday order ref reference iban sort
+account acct balance payee transfer payment refund mobile email e-mail phone address ssn otp code amount
+card statement fee fees charge limit overdraft loan mortgage savings checking current zara lidl carrefour
+wagamama nando's boots shell vodafone cineworld ryanair pret uber tesco amazon netflix spotify starbucks
+costa paypal revolut monzo"""
+NOT_NAMES = frozenset(_NOT_NAMES.split())
+NAME_WORD = re.compile(f"[{UPPER}](?:[{LOWER}'’\\-]*[{LOWER}])?\\.?")
+WORD_BEFORE = re.compile(f"(?<![{UPPER}{LOWER}])([{UPPER}][{LOWER}'’\\-]*[{LOWER}]|[{UPPER}]\\.?)[ \\t]$")
+WORD_AFTER = re.compile(f"[ \\t]([{UPPER}]\\.?(?=[ \\t][{UPPER}])|[{UPPER}][{LOWER}'’\\-]*[{LOWER}])"
+                        f"(?![{UPPER}{LOWER}])")
+
+
+def plausible_name(value: str) -> bool:
+    """A model span worth redacting as a name: not lower case, a company, a merchant or one shouted word."""
+    value = value.strip()
+    if not value or value == value.lower() or COMPANY_SUFFIX.search(value) or NOT_NAME.match(value) \
+            or value.split()[0].lower() in NOT_NAMES:
+        return False
+    return not (" " not in value and value.isupper())  # "KOKKOLA": a town or a heading, not a name
+
+
+def name_shaped(value: str) -> bool:
+    """Two to four capitalised name words (initials allowed), none of them an organisation or place word."""
+    words = value.split()
+    return 2 <= len(words) <= 4 and all(NAME_WORD.fullmatch(w) for w in words) \
+        and not any(w.lower().strip(".") in ORG_WORDS or w.lower() in NEVER for w in words)
+
+
+_TITLES = """mr mrs ms miss mx dr prof sir dame lady lord mr. mrs. ms. dr. prof."""
+TITLES = frozenset(_TITLES.split())
+
+
+def _name_word(word: str) -> bool:
+    lower = word.lower()
+    if lower in TITLES:  # "Mrs Okafor": the title stays readable, as the name rules leave it
+        return False
+    return lower not in NEVER and lower not in OPENERS and lower not in ORG_WORDS and lower not in NOT_NAMES \
+        and not NOT_NAME.match(word)
+
+
+def widen(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span grown over one capitalised name word (or initial) on each side: "Sumaya [Magnusson]"."""
+    if (m := WORD_BEFORE.search(text, max(0, start - 40), start)) and _name_word(m.group(1)):
+        start = m.start(1)
+    if (m := WORD_AFTER.match(text, end)) and _name_word(m.group(1)):
+        end = m.end(1)
+    return start, end
+
+
+def _without_title(text: str, start: int, end: int) -> tuple[int, int]:
+    """The model's "Mrs Okafor" as "Okafor": titles stay readable, as the name rules leave them."""
+    first, _, rest = text[start:end].partition(" ")
+    if rest and first.lower() in TITLES:
+        return end - len(rest), end
+    return start, end
+
+
+class ModelNameRecognizer(LocalRecognizer):
+    """PERSON from the spaCy model's entities (PERSON, and ORG spans shaped like a personal name)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="ModelNameRecognizer", supported_language="en")
+
+    def load(self) -> None:  # the model is loaded by the NLP engine
+        pass
+
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        doc = getattr(nlp_artifacts, "tokens", None)
+        if doc is None or (entities and "PERSON" not in entities):
+            return []
+        results = []
+        for ent in doc.ents:
+            if ent.label_ == "PERSON" or (ent.label_ == "ORG" and name_shaped(ent.text)):
+                start, end = widen(text, *_without_title(text, ent.start_char, ent.end_char))
+                if plausible_name(text[start:end]):
+                    results.append(RecognizerResult("PERSON", start, end, MODEL_SCORE, recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+        return results
+
+
+def _mentions(text: str, word: str) -> list[tuple[int, int]]:
+    spans = []
+    i = text.find(word)
+    while i != -1:
+        j = i + len(word)
+        if (i == 0 or not text[i - 1].isalnum()) and (j == len(text) or not text[j].isalnum()):
+            spans.append((i, j))
+        i = text.find(word, j)
+    return spans
+
+
+def other_mentions(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Every whole-word, same-case mention of a word (3+ letters, capitalised) of a PERSON span found."""
+    words = set()
+    for r in results:
+        if r.entity_type == "PERSON":
+            words.update(w for w in re.split(r"[\s,]+", text[r.start:r.end])
+                         if len(w) >= 3 and w[0].isupper() and w.isalpha() and _name_word(w))
+    extra = []
+    for word in sorted(words)[:20]:  # bounded: a text with more names than this is covered by its spans
+        extra += [RecognizerResult("PERSON", s, e, PROPAGATION_SCORE) for s, e in _mentions(text, word)]
+    return extra

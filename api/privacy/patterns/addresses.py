@@ -1,0 +1,81 @@
+"""Addresses the street rules in personal.py miss, and the rest of an address after its street line.
+
+- A house number, one to five words of any script and a second number: "Csabai kapu 38" after its
+  building number, "267 Sundabakki 74", "1988 ul. Miła 57", "8294 Via Capo le Case 143".
+- Post office boxes and US military addresses ("P.O. Box 286", "PSC 0217, Box 0099 APO AP 03151").
+- `extend()`: once a street is found, the flat, suite or box, the town, the region and the postcode that
+  follow it, on the same line or the next ones, belong to the same span ("12 Main St, Apt. 4, Leeds
+  LS6 2QT"): a span that stopped inside "Apt." used to leave flat, postcode and town in clear.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import RecognizerResult
+
+from api.privacy.letters import LOWER, UPPER
+from api.privacy.patterns.common import I
+from api.privacy.patterns.personal import EIRCODE, UK_POSTCODE
+from api.privacy.rules import Rule
+
+CAP_WORD = f"[{UPPER}][{UPPER}{LOWER}'’\\-]*\\.?"
+# "14 March 1983", "3 Mon 12": a date, not a street.
+NOT_CALENDAR = (r"(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April|June|July|"
+                r"August|September|October|November|December|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Monday|Tuesday|Wednesday|"
+                r"Thursday|Friday|Saturday|Sunday)\b)")
+# Lower-case words that occur inside street names of many languages ("kapu", "le", "de la", "útja").
+# English words that end an address rather than continue it are refused ("12 Tesco and 30").
+NOT_STREET_WORD = (r"(?!(?:and|or|to|for|at|on|in|the|of|from|with|but|was|is|are|euros?|pounds?|dollars?|"
+                   r"quid|bucks|times|items?|days?|hours?|minutes?|mins?|months?|years?|weeks?|percent|"
+                   r"cards?|transactions?|payments?)\b)")
+ANY_WORD = f"(?:{CAP_WORD}|{NOT_STREET_WORD}[{LOWER}][{LOWER}'’\\-]*\\.?)"
+STREET_PREFIX = r"(?:ul|pl|al|os|ctra|av|avda|r|rua|via|viale|piazza|calle|rue|str|ulica|utca)\.?"
+# A street type that starts a street name, as written (case kept: "via Paypal 20" is no street).
+TYPE_FIRST = (r"(?-i:(?:ul|pl|al|os)\.|(?:Ul|Pl|Al|Os|Ctra|Avda|Av)\.|Rua|Via|Viale|Vicolo|Corso|Piazza|Calle|"
+              r"Avenida|Strada|Praça|Largo|Travessa|Rue|rue|Avenue|Ulica|Utca)")
+NUMBER_STREET_NUMBER = (
+    r"(?<![\w.,/£$€¥:\-])(\d{1,6}[A-Za-z]?[ \t]+(?:" + STREET_PREFIX + r"[ \t]+)?" + NOT_CALENDAR + CAP_WORD
+    + r"(?:[ \t]+" + ANY_WORD + r"){0,4}?[ \t]+\d{1,5}[A-Za-z]?)(?![\w/:]|[.,]\d)")
+TYPE_STREET_NUMBER = (r"(?<![\w.])(" + TYPE_FIRST + r"[ \t]+" + CAP_WORD + r"(?:[ \t]+" + ANY_WORD + r"){0,4}?[ \t]+"
+                      r"\d{1,5}[A-Za-z]?)(?![\w/:]|[.,]\d)")
+PO_BOX = r"\b((?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|PO[ \t]+Box)[ \t]+\d{1,6})\b"
+MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
+            r"|(?:USNS|USNV|USS|USCGC)[ \t]+" + CAP_WORD + r")"
+            r"(?:[ \t]*,?[ \t]*\r?\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?)\b")
+
+RULES = (
+    Rule("house number, street words, number", re.compile(NUMBER_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
+    Rule("street type, street words, number", re.compile(TYPE_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
+    Rule("post office box", re.compile(PO_BOX, I), {1: "STREET_ADDRESS"}, 0.6),
+    Rule("military address", re.compile(MILITARY), {1: "STREET_ADDRESS"}, 0.6),
+)
+
+# What may follow a street line and still be the same address: a unit, a postcode, a town or a country,
+# each after a comma, a line break or a space; at most six parts. Sentence openers end it ("Please").
+LINE_BREAK = r"\r?\n(?:[ \t]{0,8}\r?\n)?[ \t]{0,8}"  # one blank line between parts at most
+SEPARATOR = (r"(?:[ \t]{0,4}(?:,[ \t]{0,4}(?:" + LINE_BREAK + r")?|" + LINE_BREAK + r"(?:,[ \t]{0,4})?)|[ \t]{1,4})")
+US_STATE = (r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
+            r"ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)")
+NOT_TOWN = (r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|Would|Will|I|It|My|The|This|That|So|If|When|"
+            r"We|You|He|She|They|Is|Was|On|In|At|For|From|To|Since|Before|After)\b)")
+UNIT = (r"(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|box|bldg|building|#)\.?[ \t]{0,3}#?[ \t]{0,3}"
+        r"[A-Za-z0-9\-]{1,6}\b")
+TOWN = f"{NOT_TOWN}[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?(?:[ \\t]+{NOT_TOWN}(?:[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?|" \
+       r"am|an|im|der|de|la|le|sur|upon|on|del|di|do|da))" + "{0,3}"
+PART = (r"(?:" + UNIT + r"|(?-i:" + UK_POSTCODE + r"|" + EIRCODE + r")\b|\d{4,6}(?:[ \t]?(?-i:[A-Z]{2}))?\b|"
+        r"(?-i:[A-Z]{2})[ \t]+\d{5}(?:-\d{4})?\b|(?-i:" + US_STATE + r")\b|(?-i:" + TOWN + r"))")
+# A building number before a street that has its own ("412 41 Church Way"), or a flat before it.
+LEAD = re.compile(r"(?:\d{1,6}[A-Za-z]?|(?:flat|apt|apartment|unit|suite)\.?[ \t]{0,3}\w{1,5}),?[ \t]{1,3}$", I)
+TAIL = re.compile(r"(?:" + SEPARATOR + PART + r"){1,6}", I)
+
+
+def extend(text: str, results: list[RecognizerResult]) -> None:
+    """Stretch each STREET_ADDRESS result over the unit, town, region and postcode that follow it."""
+    for r in results:
+        if r.entity_type != "STREET_ADDRESS":
+            continue
+        if m := TAIL.match(text, r.end):
+            r.end = m.end()
+        if lead := LEAD.search(text, max(0, r.start - 16), r.start):
+            r.start = lead.start()

@@ -1,0 +1,33 @@
+"""Phone numbers that need no validity check: a phone word after the number, or on the line before it.
+
+"0681 563 12 72 office", "+41 53 147 37 99 fax", "9793 2356-Office" and "Phone:\\n021 555 0182" are phone
+numbers whatever libphonenumber's plan says (international ones it finds anyway: recognizers.py,
+FastPhoneRecognizer, takes any "+" number of a possible length). Separators here are spaces and tabs,
+never a line break, so two numbers on two lines stay two spans.
+"""
+
+from __future__ import annotations
+
+import re
+
+from api.privacy.patterns.common import KW_END, I, digit_count
+from api.privacy.rules import Rule
+
+NUMBER = (r"((?:\+|00)?\(?\d[\d \t().\-/]{4,22}\d"
+          r"(?:[ \t]{0,3}(?:x|ext\.?)[ \t]{0,3}\d{1,6})?)")
+WORD_AFTER = r"(?:office|fax|mobile|mob|cell|home|work|tel|phone|landline|direct|desk|whatsapp|voicemail)"
+LABEL = (r"\b(?:phone|mobile|mob|cell|tel|telephone|fax|landline|whatsapp|contact|office|home|work)"
+         r"(?:[ \t]{0,3}(?:number|no\.?|#))?")
+
+RULES = (
+    Rule("phone before a phone word", re.compile(
+        r"(?<![\w+£$€¥./])(?<!\d,)" + NUMBER + r"[ \t]{0,3}(?:-[ \t]{0,3})?" + WORD_AFTER + KW_END, I),
+        {1: "PHONE_NUMBER"}, 0.6, check=digit_count(6, 16)),
+    Rule("phone on the line after its label", re.compile(
+        LABEL + r"[ \t]{0,3}(?::[ \t]{0,3})?\r?\n[ \t]{0,8}" + NUMBER, I),
+        {1: "PHONE_NUMBER"}, 0.6, check=digit_count(6, 16)),
+)
+
+
+def gate(text: str) -> bool:
+    return any(c.isdigit() for c in text)
