@@ -61,7 +61,10 @@ def _quiet() -> contextlib.AbstractContextManager[None]:
     """The generator prints progress bars and notices; the benchmark's output stays a table."""
     os.environ.setdefault("TQDM_DISABLE", "1")
     logging.getLogger("transformers").setLevel(logging.ERROR)
-    return contextlib.redirect_stdout(io.StringIO())
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    return stack
 
 
 def templates() -> list[str]:

@@ -32,7 +32,7 @@ holdings company co corporation corp inc ltd limited plc llc gmbh university col
 hospital clinic council ministry office agency association club centre center trust fund capital
 partners media motors pharma pharmaceuticals labs laboratories solutions systems technologies tech
 international global services insurance energy electric gas water power telecom network foods food
-coffee cafe café pizza burger express airways airlines air rail railways transport travel hotel hotels
+coffee cafe café pizza burger express airways airlines air rail railways transport travel hotel hotels banco banca
 restaurant bar pub kitchen lettings estates properties property homes home depot mall cinema cineworld
 pay payments card cards credit debit visa mastercard amex online digital mobile direct fitness gym
 pharmacy chemist church street road avenue lane square park bridge river city town county state north
@@ -120,6 +120,63 @@ class ModelNameRecognizer(LocalRecognizer):
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
         return results
+
+
+# "Harvey, Jacob, Shawn and Emily": a list of single capitalised words.
+NAME_LIST = re.compile(f"[{UPPER}][{LOWER}'’\\-]*[{LOWER}](?:,[ \\t]{{1,3}}[{UPPER}][{LOWER}'’\\-]*[{LOWER}]){{1,12}}"
+                       f"(?:,?[ \\t]{{1,3}}(?:and|or|&)[ \\t]{{1,3}}[{UPPER}][{LOWER}'’\\-]*[{LOWER}])?")
+LIST_ITEM = re.compile(f"[{UPPER}][{LOWER}'’\\-]*[{LOWER}]")
+
+
+def list_mates(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """In a list of single words where two are names already found, the other items are names too."""
+    people = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
+    extra = []
+    for m in NAME_LIST.finditer(text):
+        items = [i for i in LIST_ITEM.finditer(text, m.start(), m.end()) if i.group() not in ("and", "or")]
+        named = sum(any(s < i.end() and e > i.start() for s, e in people) for i in items)
+        if named >= 2:
+            extra += [RecognizerResult("PERSON", i.start(), i.end(), PROPAGATION_SCORE) for i in items
+                      if _name_word(i.group())]
+    return extra
+
+
+# A pasted dialogue: "Irina: What a wife.\nKimberly: Remember me?" (two speakers or more, not field labels).
+SPEAKER = re.compile(f"(?:^|(?<=\\n))[ \\t]{{0,3}}([{UPPER}][{LOWER}'’\\-]*[{LOWER}]):[ \\t]{{1,3}}(?=[{UPPER}])")
+_LABELS = """name address email e-mail phone mobile fax tel date time when where note notes subject re title dob
+zip postcode city country state website web desk office home work bot user customer client agent assistant
+me you total amount ref reference from to cc bcc answer question reply hint warning error status"""
+LABELS = frozenset(_LABELS.split())
+
+
+def speakers(text: str) -> list[RecognizerResult]:
+    """The speakers of a pasted dialogue of two lines or more."""
+    found = [m for m in SPEAKER.finditer(text) if m.group(1).lower() not in LABELS and _name_word(m.group(1))]
+    if len(found) < 2:
+        return []
+    return [RecognizerResult("PERSON", *m.span(1), PROPAGATION_SCORE) for m in found]
+
+
+def names_above_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """A line of two to four name words in the two lines above an address: its addressee ("Satu Waltari\n\n696...")."""
+    extra = []
+    for r in results:
+        if r.entity_type != "STREET_ADDRESS":
+            continue
+        end = text.rfind("\n", 0, r.start)
+        for _ in range(2):  # the addressee, or a company line between them
+            while end > 0 and text[end - 1] in "\n \t":
+                end -= 1
+            if end <= 0:
+                break
+            start = text.rfind("\n", max(0, end - 80), end) + 1
+            line = text[start:end]
+            if name_shaped(" ".join(line.split())):
+                lead = len(line) - len(line.lstrip())
+                extra.append(RecognizerResult("PERSON", start + lead, end, PROPAGATION_SCORE))
+                break
+            end = start - 1
+    return extra
 
 
 def _mentions(text: str, word: str) -> list[tuple[int, int]]:

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import re
 
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+
 from api.privacy.letters import LOWER, UPPER
 
+WHOLE_TEXT_CHARS = 300
+# A sentence: up to a ".", "!" or "?" followed by a space, or a line break. The classes do not overlap, so
+# the pattern is linear.
+SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?!\s))+[.!?]*")
 CAPITALISED = re.compile(f"(?<![{UPPER}{LOWER}'’])[{UPPER}][{UPPER}{LOWER}'’\\-]*")
 SENTENCE_START = re.compile(r"(?:^[ \t]{0,3}|[.!?:;\n\"“(][ \t]{0,3}|[ \t]-[ \t])$")
 # Words that carry no name when capitalised: the pronoun, calendar words, and common sentence openers.
@@ -43,3 +51,28 @@ def could_hold_name(text: str) -> bool:
             continue
         return True
     return False
+
+
+def annotate(pipeline: Language, text: str) -> Doc:
+    """The tokens of `text`, with the model's entities of the sentences that could hold a name.
+
+    A short text is read whole (the model sees the context of every sentence: 3 points of PERSON recall
+    on the independent set). A long one is mostly sentences without a name ("The app keeps logging me
+    out."): the model runs on the others only, in one batch, and their entities are placed on the whole
+    text's tokens, which keeps a 1 KB message near 10 ms instead of 20.
+    """
+    if len(text) <= WHOLE_TEXT_CHARS:
+        return pipeline(text) if could_hold_name(text) else pipeline.make_doc(text)
+    sentences = [m for m in SENTENCE.finditer(text) if could_hold_name(m.group())]
+    if not sentences:
+        return pipeline.make_doc(text)
+    doc = pipeline.make_doc(text)
+    spans = []
+    for m, part in zip(sentences, pipeline.pipe(m.group() for m in sentences), strict=True):
+        for ent in part.ents:
+            span = doc.char_span(m.start() + ent.start_char, m.start() + ent.end_char, label=ent.label_,
+                                 alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+    doc.ents = filter_spans(spans)
+    return doc

@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from api.privacy.budget import check_deadline
-from api.privacy.ner_gate import could_hold_name
+from api.privacy.ner_gate import annotate
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             raise ValueError("NLP engine is not loaded; call load() first")
         with self._lock:
             pipeline, safe = self.nlp[language], tokenizable(text)
-            # The model runs only where a name could be (ner_gate.py); otherwise the tokens are enough.
-            doc = pipeline(safe) if self.has_ner and could_hold_name(text) else pipeline.make_doc(safe)
+            # The model runs only on sentences where a name could be (ner_gate.py); elsewhere tokens suffice.
+            doc = annotate(pipeline, safe) if self.has_ner else pipeline.make_doc(safe)
         check_deadline()  # tokenizing is most of a long message's cost: the budget is checked after it
         return self._doc_to_nlp_artifact(doc, language)
 

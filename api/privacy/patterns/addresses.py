@@ -29,7 +29,7 @@ NOT_CALENDAR = (r"(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Jan
 NOT_STREET_WORD = (r"(?!(?:and|or|to|for|at|on|in|the|of|from|with|but|was|is|are|euros?|pounds?|dollars?|"
                    r"quid|bucks|times|items?|days?|hours?|minutes?|mins?|months?|years?|weeks?|percent|"
                    r"cards?|transactions?|payments?)\b)")
-ANY_WORD = f"(?:{CAP_WORD}|{NOT_STREET_WORD}[{LOWER}][{LOWER}'’\\-]*\\.?)"
+ANY_WORD = f"(?:(?i:{NOT_STREET_WORD}){CAP_WORD}|{NOT_STREET_WORD}[{LOWER}][{LOWER}'’\\-]*\\.?)"
 STREET_PREFIX = r"(?:ul|pl|al|os|ctra|av|avda|r|rua|via|viale|piazza|calle|rue|str|ulica|utca)\.?"
 # A street type that starts a street name, as written (case kept: "via Paypal 20" is no street).
 TYPE_FIRST = (r"(?-i:(?:ul|pl|al|os)\.|(?:Ul|Pl|Al|Os|Ctra|Avda|Av)\.|Rua|Via|Viale|Vicolo|Corso|Piazza|Calle|"
@@ -39,6 +39,14 @@ NUMBER_STREET_NUMBER = (
     + r"(?:[ \t]+" + ANY_WORD + r"){0,4}?[ \t]+\d{1,5}[A-Za-z]?)(?![\w/:]|[.,]\d)")
 TYPE_STREET_NUMBER = (r"(?<![\w.])(" + TYPE_FIRST + r"[ \t]+" + CAP_WORD + r"(?:[ \t]+" + ANY_WORD + r"){0,4}?[ \t]+"
                       r"\d{1,5}[A-Za-z]?)(?![\w/:]|[.,]\d)")
+# Streets of northern and central Europe, named by a suffix glued to the name or a word after it, then the
+# number: "Vesturgata 66", "Veslebakken 48", "Passiewijk 103", "Fredbo allé 14", "Marsveien 48".
+GLUED_SUFFIX = (r"(?:gata|gatan|vägen|väg|vej|veien|vegen|vei|gade|gate|bakken|bakke|stræde|straat|laan|weg|wijk|"
+                r"dreef|singel|kade|gracht|plein|strasse|straße|gasse|platz|allee|ring|katu|tie|polku|kuja|utca|"
+                r"ulica|ulice|cesta|sokak|sokağı|caddesi|torget|torg|plass|plads)")
+SUFFIX_WORD = r"(?:allé|alle|vei|vej|gate|gata|gade|straat|laan|weg|utca|út|cesta|ulica|ulice|tér|náměstí)"
+NORDIC_STREET = (r"(?<![\w.])([" + UPPER + r"][" + LOWER + r"]+" + GLUED_SUFFIX + r"|[" + UPPER + r"][" + LOWER
+                 + r"\-]+[ \t]+" + SUFFIX_WORD + r")[ \t]+(\d{1,4}[A-Za-z]?)(?![\w/:]|[.,]\d)")
 PO_BOX = r"\b((?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|PO[ \t]+Box)[ \t]+\d{1,6})\b"
 MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
             r"|(?:USNS|USNV|USS|USCGC)[ \t]+" + CAP_WORD + r")"
@@ -47,6 +55,8 @@ MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
 RULES = (
     Rule("house number, street words, number", re.compile(NUMBER_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
     Rule("street type, street words, number", re.compile(TYPE_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
+    Rule("street name with its suffix, then the number", re.compile(NORDIC_STREET), {1: "STREET_ADDRESS",
+                                                                                     2: "STREET_ADDRESS"}, 0.55),
     Rule("post office box", re.compile(PO_BOX, I), {1: "STREET_ADDRESS"}, 0.6),
     Rule("military address", re.compile(MILITARY), {1: "STREET_ADDRESS"}, 0.6),
 )
@@ -54,7 +64,9 @@ RULES = (
 # What may follow a street line and still be the same address: a unit, a postcode, a town or a country,
 # each after a comma, a line break or a space; at most six parts. Sentence openers end it ("Please").
 LINE_BREAK = r"\r?\n(?:[ \t]{0,8}\r?\n)?[ \t]{0,8}"  # one blank line between parts at most
-SEPARATOR = (r"(?:[ \t]{0,4}(?:,[ \t]{0,4}(?:" + LINE_BREAK + r")?|" + LINE_BREAK + r"(?:,[ \t]{0,4})?)|[ \t]{1,4})")
+UNIT_AFTER_DOT = r"\.(?=[ \t]{1,3}(?:apt|apartment|suite|unit|flat)\b)[ \t]{1,3}"  # "Rákóczi út 22. Suite 723"
+SEPARATOR = (r"(?:" + UNIT_AFTER_DOT + r"|[ \t]{0,4}(?:,[ \t]{0,4}(?:" + LINE_BREAK + r")?|" + LINE_BREAK
+             + r"(?:,[ \t]{0,4})?)|[ \t]{1,4})")
 US_STATE = (r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
             r"ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)")
 NOT_TOWN = (r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|Would|Will|I|It|My|The|This|That|So|If|When|"

@@ -14,6 +14,7 @@ import re
 
 from api.privacy.letters import LOWER as U_LOWER
 from api.privacy.letters import UPPER as U_UPPER
+from api.privacy.ner_gate import NEVER, OPENERS
 from api.privacy.patterns.common import GAP, KW_END, MONTH, NUM_START, I, digit_count
 from api.privacy.rules import Rule
 
@@ -146,7 +147,18 @@ ADD_AS = r"\b(?:add|added|adding|set\s+up|make|made|name|named|nominate)\s+"
 AS_PAYEE = (r"\s+as\s+(?:a\s+|my\s+|the\s+)?(?:new\s+)?(?:beneficiary|payee|recipient|joint|guardian|co-?signer|"
             r"authori[sz]ed\s+user|account\s+holder|nominee|executor)")
 
+# "Grażyna, can I please speak to your boss?": a name, a comma and a request, at the start of a sentence.
+ADDRESSED = (r"(?:^|(?<=[.!?\n]))\s{0,3}(" + NAME_WORD + r"),\s{1,3}(?=(?:can|could|would|will|please|do|did|"
+             r"are|is|have|i|we|you|thanks|thank)\b)")
+
+
+def _addressed_ok(value: str) -> bool:
+    return _name_ok(value) and value.lower() not in COMMON_WORDS | OPENERS | NEVER
+
+
 RULES = (
+    Rule("name addressed at the start of a sentence", re.compile(ADDRESSED, I), {1: "PERSON"}, 0.55,
+         check=_addressed_ok),
     Rule("name after a relation word", re.compile(RELATION + r"(" + NAME2 + r")\b", I), {1: "PERSON"}, 0.6,
          check=_name_ok),
     Rule("name added as a payee", re.compile(
