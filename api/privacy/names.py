@@ -38,6 +38,11 @@ pay payments card cards credit debit visa mastercard amex online digital mobile 
 pharmacy chemist church street road avenue lane square park bridge river city town county state north
 south east west new san santa saint st los las el la le les del der den"""
 ORG_WORDS = frozenset(_ORG_WORDS.split())
+# Of those, the ones no personal name holds (not "de", "la", "San", "Street"...): a model PERSON span
+# with one of them is a business ("Greenfield Lettings", "Costa Coffee").
+_PARTICLES = "de la le les del der den el los las san santa saint st new north south east west city town " \
+             "county state street road avenue lane square park bridge river home air co card cards"
+BUSINESS_WORDS = ORG_WORDS - frozenset(_PARTICLES.split())
 # Banking words that start a sentence capitalised ("Expiry is 09/26") and the bank's merchants, which the
 # model now and then calls people ("Zara charged me £13"); agents must read both.
 _NOT_NAMES = """expiry expires exp password passcode pin cvv cvc dob birthday order ref reference iban sort
@@ -56,7 +61,7 @@ def plausible_name(value: str) -> bool:
     """A model span worth redacting as a name: not lower case, a company, a merchant or one shouted word."""
     value = value.strip()
     if not value or value == value.lower() or COMPANY_SUFFIX.search(value) or NOT_NAME.match(value) \
-            or value.split()[0].lower() in NOT_NAMES:
+            or value.split()[0].lower() in NOT_NAMES or any(w.lower() in BUSINESS_WORDS for w in value.split()):
         return False
     return not (" " not in value and value.isupper())  # "KOKKOLA": a town or a heading, not a name
 

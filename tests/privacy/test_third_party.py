@@ -90,6 +90,12 @@ def test_name_after_the_question() -> None:
     "I want to talk to a person",
     "Why was I charged 12.99 by Netflix and 9.99 by Spotify?",
     "is there a branch in Dublin or Leeds?",
+    # the bank's merchants and the bot's own lines
+    "Greenfield Lettings took the rent of €1,250.00 on 1 November",
+    "You spent €23.40 at Pret A Manger in October 2026 (4 payments)",
+    "Did Costa Coffee charge me twice? And Transport for London?",
+    "Please confirm: send €30.00 from Everyday checking to Rainy-day savings, now.",
+    "Zara charged me £13.37 on 08/02",
 ])
 def test_a_normal_banking_conversation_still_reads(text: str) -> None:
     assert _redacted(text) == text
