@@ -99,3 +99,15 @@ def test_name_after_the_question() -> None:
 ])
 def test_a_normal_banking_conversation_still_reads(text: str) -> None:
     assert _redacted(text) == text
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_canary_messages_leave_no_canary(seed: int) -> None:
+    """The e2e canary test's lines (tests/canaries.py), redacted in process: no spelling of any canary is left."""
+    from tests.canaries import fresh
+
+    c = fresh(seed)
+    asked = "I have added them as a payee. Before I change the address, what is your date of birth?"
+    texts = [redact(m).text for m in c.messages()] + [redact(a, context=asked).text for a in c.answers()]
+    joined = "\n".join(texts).lower()
+    assert not [s for spellings in c.spellings().values() for s in spellings if s.lower() in joined], texts

@@ -97,11 +97,13 @@ ADDRESS_TO_END = (r"\s*(?::\s*)?((?=[^\n!?;]{0,60}\d|" + STREET_TYPE_FIRST + r")
 UPPER, LOWER = U_UPPER, U_LOWER  # every script's letters: "Łukasz", "Kovačević", "Ní Bhriain", "Σοφία"
 # "Anna", "McSharry", "O'Neill", "Jean-Luc"
 NAME_WORD = f"(?-i:[{UPPER}][{LOWER}]+(?:[{UPPER}][{LOWER}]+)?(?:[\\-'’][{UPPER}]?[{LOWER}]+)?)"
-PARTICLE = r"(?:van|von|de|da|del|der|den|di|le|la|du|dos|ten|ter|mc|o')"
+# Irish and Arabic patronymic particles too: "Aoife Ní Bhriain", "Seán Ó Súilleabháin", "Omar bin Said".
+PARTICLE = r"(?:van|von|de|da|del|der|den|di|le|la|du|dos|ten|ter|mc|o'|ó|ní|nic|uí|mac|bin|ibn|al|el|ap)"
 # "Anna Berg", "van der Stael de Jonge"
 NAME = (r"(?:" + PARTICLE + r"\s+){0,2}" + NAME_WORD + r"(?:\s+(?:" + PARTICLE + r"\s+){0,2}" + NAME_WORD
         + r"){0,3}")
-NAME2 = NAME_WORD + r"(?:\s+(?:(?:van|von|de|da|del|der|di|le|la|du|dos)\s+)?" + NAME_WORD + r"){1,3}"
+NAME2 = (NAME_WORD + r"(?:\s+(?:(?:van|von|de|da|del|der|di|le|la|du|dos|ó|ní|nic|uí|mac|bin|ibn|ap)\s+)?" + NAME_WORD
+         + r"){1,3}")
 NOT_NAME = re.compile(
     r"^(?:Very|Really|So|Not|Just|Still|Trying|Having|Looking|Calling|Writing|Sorry|Happy|Fine|Good|Okay|"
     r"Ok|Here|There|The|This|That|It|A|An|My|Your|Our|Their|Please|Thanks|Thank|Hi|Hello|Hey|Yes|No|In|On|"
