@@ -8,6 +8,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,8 @@ def service_token(settings: Settings, session: Session, *, client_id: str, clien
         spent = grants.spend(client=redis_for(settings.redis_url), token=grant, conversation_id=conversation_id)
     except grants.GrantRefused as exc:
         raise Problem(401, "invalid_grant", "The grant is not valid for this conversation") from exc
+    except redis.RedisError as exc:  # grants live in Redis: without it no grant can be checked, so none is honoured
+        raise Problem(503, "grants_unavailable", "The assistant cannot act for customers right now; try again") from exc
     conversation = session.get(Conversation, spent.conversation_id)
     if conversation is None or conversation.customer_id != spent.customer_id:
         raise Problem(401, "invalid_grant", "The grant is not valid for this conversation")

@@ -25,6 +25,15 @@ SEQUENCE_TTL_SECONDS = 30 * 24 * 3600  # far longer than a conversation's tracke
 TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 128
 
+# Issue in one round trip: the conversation's next sequence number, and the grant that carries it.
+_ISSUE = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'conversation_id', ARGV[2], 'customer_id', ARGV[3], 'seq', seq, 'uses', ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return seq
+"""
+
 # Spend one use atomically: no grant, or no use left, answers nothing.
 _SPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -53,17 +62,8 @@ def issue(*, client: redis.Redis, conversation_id: uuid.UUID, customer_id: uuid.
     """A new grant for the message the customer just sent in this conversation."""
     assert ttl_seconds > 0 and uses > 0
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    sequence_key = SEQUENCE_KEY.format(conversation_id=conversation_id)
-    pipe = client.pipeline(transaction=True)
-    pipe.incr(sequence_key)
-    pipe.expire(sequence_key, SEQUENCE_TTL_SECONDS)
-    seq = int(pipe.execute()[0])
-    key = _key(token)
-    pipe = client.pipeline(transaction=True)
-    pipe.hset(key, mapping={"conversation_id": str(conversation_id), "customer_id": str(customer_id),
-                            "seq": seq, "uses": uses})
-    pipe.expire(key, ttl_seconds)
-    pipe.execute()
+    client.eval(_ISSUE, 2, SEQUENCE_KEY.format(conversation_id=conversation_id), _key(token), SEQUENCE_TTL_SECONDS,
+                str(conversation_id), str(customer_id), uses, ttl_seconds)
     return token
 
 

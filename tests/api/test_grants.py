@@ -131,3 +131,17 @@ def test_the_internal_endpoints_are_not_on_the_public_listener(client: TestClien
     assert internal_client().get("/metrics/").status_code == 200
     # The internal listener serves nothing of the public API.
     assert internal_client().get("/v1/accounts").status_code == 404
+
+
+def test_without_redis_no_grant_is_honoured_and_the_answer_is_503(conversation: str, monkeypatch) -> None:
+    """Grants live in Redis: when it cannot answer, the exchange is refused cleanly (problem+json), never a 500."""
+    from api.config import get_settings
+
+    grant = message_grant(conversation)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens there
+    get_settings.cache_clear()
+    try:
+        is_problem(trade_grant(grant, conversation), 503, "grants_unavailable")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
