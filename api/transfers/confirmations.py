@@ -39,6 +39,10 @@ class ConfirmationRefused(Exception):
     """No confirmation, or not one that covers this transfer now."""
 
 
+class ConfirmationUnavailable(Exception):
+    """The confirmation store cannot answer: refuse, never move money unconfirmed."""
+
+
 @dataclass(frozen=True)
 class Stated:
     confirmation_id: uuid.UUID
@@ -69,10 +73,6 @@ async def state(*, principal: Principal, digest: str, ttl_seconds: int) -> State
     except (redis.RedisError, TimeoutError) as exc:
         raise ConfirmationUnavailable from exc
     return Stated(confirmation_id=confirmation_id, expires_in=ttl_seconds)
-
-
-class ConfirmationUnavailable(Exception):
-    """The confirmation store cannot answer: refuse, never move money unconfirmed."""
 
 
 async def check(*, principal: Principal, confirmation_id: uuid.UUID | None, digest: str, key: str) -> None:
