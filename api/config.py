@@ -21,7 +21,8 @@ from scripts import environment as secrets_env
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The secret fields (their environment variables are the upper-case names, listed in scripts/environment.py).
 SECRET_FIELDS = ("jwt_secret", "service_client_secret", "kyc_webhook_secret", "transcript_ingest_secret",
-                 "rasa_api_token")
+                 "rasa_api_token", "rails_webhook_secret", "cards_webhook_secret", "crypto_webhook_secret",
+                 "provider_api_key")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -64,7 +65,20 @@ class Settings(BaseSettings):
 
     # Provider webhooks are HMAC-SHA256 signed over "<timestamp>.<body>"; older than the tolerance is refused.
     kyc_webhook_secret: str = Field(default="", repr=False)
+    rails_webhook_secret: str = Field(default="", repr=False)
+    cards_webhook_secret: str = Field(default="", repr=False)
+    crypto_webhook_secret: str = Field(default="", repr=False)
     webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
+
+    # Providers (docs/providers.md): base URLs (the sandbox of `make up` serves all four on port 8100),
+    # the API key sent to each, and the client's limits. A call with an effect carries an Idempotency-Key.
+    provider_api_key: str = Field(default="", repr=False)
+    rails_api_url: str = "http://127.0.0.1:8100/rails"
+    cards_api_url: str = "http://127.0.0.1:8100/cards"
+    crypto_api_url: str = "http://127.0.0.1:8100/crypto"
+    kyc_api_url: str = "http://127.0.0.1:8100/kyc"
+    provider_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    provider_max_attempts: int = Field(default=4, ge=1, le=10)
 
     # Money movement limits (minor units of the account's currency) and the idempotency window.
     transfer_max_minor: int = Field(default=1_000_000, ge=1)  # 10,000.00 per transfer

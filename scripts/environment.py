@@ -84,8 +84,17 @@ SECRETS: tuple[Secret, ...] = (
     Secret("SERVICE_CLIENT_SECRET", ("core", "actions"),
            "the action server's password when it signs in to the core as the `service` principal",
            "restart the core and the action server together"),
-    Secret("KYC_WEBHOOK_SECRET", ("core",), "HMAC key of the identity-verification provider's webhooks",
+    Secret("KYC_WEBHOOK_SECRET", ("core", "sandbox"), "HMAC key of the identity-verification provider's webhooks",
            "set the new value at the provider and in the core at the same time"),
+    Secret("RAILS_WEBHOOK_SECRET", ("core", "sandbox"), "HMAC key of the bank rails provider's webhooks",
+           "set the new value at the provider and in the core at the same time"),
+    Secret("CARDS_WEBHOOK_SECRET", ("core", "sandbox"), "HMAC key of the card processor's webhooks",
+           "set the new value at the provider and in the core at the same time"),
+    Secret("CRYPTO_WEBHOOK_SECRET", ("core", "sandbox"), "HMAC key of the crypto gateway's webhooks",
+           "set the new value at the provider and in the core at the same time"),
+    Secret("PROVIDER_API_KEY", ("core", "worker", "sandbox"),
+           "bearer key the core and the saga workers send to the payment, crypto and KYC providers",
+           "issue a new key at each provider, restart the core and the workers, then revoke the old key"),
     Secret("TRANSCRIPT_INGEST_SECRET", ("core", "rasa"),
            "HMAC key Rasa's event broker signs transcript batches with; the core verifies it",
            "restart the core and Rasa together; batches signed in between are retried by the broker"),
@@ -101,7 +110,8 @@ SECRETS: tuple[Secret, ...] = (
            min_length=44, kind="fernet", optional=True, required_when="TRANSCRIPT_SEAL_ORIGINALS"),
 )
 BY_NAME: dict[str, Secret] = {s.name: s for s in SECRETS}
-SERVICE_NAMES = {"core": "the core", "actions": "the action server", "rasa": "Rasa"}  # for messages
+SERVICE_NAMES = {"core": "the core", "actions": "the action server", "rasa": "Rasa", "worker": "the saga workers",
+                 "sandbox": "the provider sandbox"}  # for messages
 
 
 def _on(raw: str | None) -> bool:
