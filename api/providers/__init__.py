@@ -31,6 +31,7 @@ __all__ = [
     "close_all", "crypto_client", "http_for", "kyc_client", "rails_client",
 ]
 
+
 # provider name -> (client class, the settings field of its base URL)
 _KINDS: dict[str, tuple[Callable[[ProviderHttp], Any], str]] = {
     "rails": (RailsClient, "rails_api_url"),
@@ -41,11 +42,13 @@ _KINDS: dict[str, tuple[Callable[[ProviderHttp], Any], str]] = {
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 
+
 def http_for(provider: str, settings: Settings, **options: Any) -> ProviderHttp:
     """The pooled HTTP client of one provider from settings; `options` override ProviderHttp's defaults."""
     return ProviderHttp(provider=provider, base_url=getattr(settings, _KINDS[provider][1]),
                         api_key=settings.provider_api_key, timeout_seconds=settings.provider_timeout_seconds,
                         max_attempts=settings.provider_max_attempts, **options)
+
 
 def _shared(provider: str) -> Any:
     # Double-checked under a lock: two threads racing on first use must not build two pools and leak one.
@@ -57,21 +60,26 @@ def _shared(provider: str) -> Any:
                 client = _clients[provider] = _KINDS[provider][0](http_for(provider, get_settings()))
     return client
 
+
 def rails_client() -> RailsClient:
     """The process-wide bank rails client."""
     return _shared("rails")
+
 
 def card_client() -> CardProcessorClient:
     """The process-wide card processor client."""
     return _shared("cards")
 
+
 def crypto_client() -> CryptoGatewayClient:
     """The process-wide crypto gateway client."""
     return _shared("crypto")
 
+
 def kyc_client() -> KycClient:
     """The process-wide KYC client."""
     return _shared("kyc")
+
 
 def close_all() -> None:
     """Close every shared client's connections; the next accessor call builds a new one from the settings."""
