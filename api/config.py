@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     # development: missing secrets come from var/secrets.env; production: every secret must be set and real.
     environment: Literal["development", "production"] = "development"
+    # Which process this is: the core (HTTP) or a saga worker, which reads fewer secrets (scripts/environment.py).
+    process_role: Literal["core", "worker"] = "core"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/bankbot"
     redis_url: str = "redis://127.0.0.1:6379/0"
     rasa_url: str = "http://127.0.0.1:5005"
@@ -79,6 +81,16 @@ class Settings(BaseSettings):
     kyc_api_url: str = "http://127.0.0.1:8100/kyc"
     provider_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     provider_max_attempts: int = Field(default=4, ge=1, le=10)
+
+    # Sagas (api/sagas, docs/sagas.md) on DBOS Transact. Every worker of one deployment runs the same pinned
+    # application version (DBOS recovers only workflows of its own version) under a stable executor id.
+    saga_app_version: str = Field(default="sagas-1", min_length=1, max_length=64)
+    saga_lease_seconds: float = Field(default=10.0, ge=1, le=600)  # a worker silent this long is recovered
+    saga_worker_concurrency: int = Field(default=32, ge=1, le=1000)  # sagas running at once per worker
+    saga_poll_start_seconds: float = Field(default=2.0, gt=0, le=3600)  # first wait for a webhook, then poll
+    saga_poll_max_seconds: float = Field(default=60.0, gt=0, le=86400)
+    saga_await_seconds: float = Field(default=3 * 86400, gt=0)  # no final answer by then: dead-lettered
+    saga_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)  # pending transfers without a saga, outbox
 
     # Money movement limits (minor units of the account's currency) and the idempotency window.
     transfer_max_minor: int = Field(default=1_000_000, ge=1)  # 10,000.00 per transfer
@@ -139,17 +151,20 @@ class Settings(BaseSettings):
         each secret and how to generate one, so `import api.main` and uvicorn exit non-zero.
         """
         production = self.environment == secrets_env.PRODUCTION
-        if not production and not all(getattr(self, field) for field in SECRET_FIELDS):
+        # A process checks (and, in development, fills in) only the secrets its role reads.
+        fields = [field for field in SECRET_FIELDS if field.upper() in secrets_env.names_for(self.process_role)]
+        if not production and not all(getattr(self, field) for field in fields):
             from_file = secrets_env.ensure_file()
-            for field in SECRET_FIELDS:
+            for field in fields:
                 if not getattr(self, field):
                     setattr(self, field, from_file[field.upper()])
-        values = {field.upper(): getattr(self, field) for field in SECRET_FIELDS}
+        values = {field.upper(): getattr(self, field) for field in fields}
         values["PII_ENCRYPTION_KEY"] = os.environ.get("PII_ENCRYPTION_KEY", "")  # read by api/privacy/crypto.py
         found = secrets_env.problems(values, production=production,
                                      required=["PII_ENCRYPTION_KEY"] if self.transcript_seal_originals else [])
         if found:
-            raise secrets_env.SecretsError(secrets_env.explain(found, values, who="the core",
+            who = "the core" if self.process_role == "core" else "the saga worker"
+            raise secrets_env.SecretsError(secrets_env.explain(found, values, who=who,
                                                                environment=self.environment))
         return self
 

@@ -26,3 +26,7 @@ def migrate(url: str) -> None:
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["database_url"] = url
     command.upgrade(config, "head")
+    # The saga engine's own tables (schema `dbos`): created here, once, not by each worker as it starts.
+    from api.sagas.engine import migrate as migrate_sagas
+
+    migrate_sagas(url)

@@ -1,4 +1,5 @@
-"""Start, check and stop the project's processes (core, action server, Rasa) as one named stack.
+"""Start, check and stop the project's processes (core, saga workers, provider sandbox, action server,
+Rasa) as one named stack.
 
     python -m scripts.stack up   [--name dev] [--model PATH]   # idempotent: running services are kept
     python -m scripts.stack down [--name dev]                  # stops exactly what `up` started
@@ -36,7 +37,7 @@ HEALTH_TIMEOUT_SECONDS = 240  # Rasa loads TensorFlow and the model: slow on 2 c
 @dataclass(frozen=True)
 class Service:
     name: str
-    port: int
+    port: int | None  # None: no HTTP port (a saga worker); healthy while its process runs
     argv: list[str]
     health_path: str
     env: dict[str, str] = field(default_factory=dict)
@@ -54,9 +55,12 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
     # port after the core's, on loopback like every service here.
     internal_port = args.core_port + 1
     internal_url = f"http://127.0.0.1:{internal_port}"
+    sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
+    # The providers' base URLs (docs/providers.md): this stack's sandbox serves all four.
+    provider_env = {f"{kind.upper()}_API_URL": f"{sandbox_url}/{kind}" for kind in ("rails", "cards", "crypto", "kyc")}
     core_env = {"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
                 "RASA_URL": f"http://127.0.0.1:{args.rasa_port}",
-                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(args.name))}
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(args.name)), **provider_env}
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -66,7 +70,20 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
             return {}
         return {name: secret_values[name] for name in environment.names_for(service) if name in secret_values}
 
+    workers = [
+        Service(f"saga-worker-{n}", None,
+                [str(ROOT / ".venv/bin/python"), "-m", "api.sagas.worker", "--executor-id", f"{args.name}-worker-{n}"],
+                "", {**common, **secrets_of("worker"), "PROCESS_ROLE": "worker", "DATABASE_URL": args.database_url,
+                     "REDIS_URL": args.redis_url, **provider_env})
+        for n in range(1, args.saga_workers + 1)]
     return [
+        Service("sandbox", args.sandbox_port,
+                [str(ROOT / ".venv/bin/uvicorn"), "sandbox.app:app", "--host", "127.0.0.1", "--port",
+                 str(args.sandbox_port), "--no-access-log"],
+                "/healthz", {**common, **secrets_of("sandbox"),
+                             "SANDBOX_DATABASE_URL": sandbox_database_url(args.database_url),
+                             "SANDBOX_WEBHOOK_BASE_URL": core_url}),
+        *workers,
         Service("core", args.core_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
                  str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
@@ -93,6 +110,12 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]
+
+
+def sandbox_database_url(database_url: str) -> str:
+    """The sandbox's own database on the same server: the stack's database name plus `_sandbox`."""
+    parts = urlsplit(database_url)
+    return parts._replace(path=parts.path.rstrip("/") + "_sandbox").geturl()
 
 
 def resolve_secrets() -> dict[str, str]:
@@ -141,6 +164,20 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def service_healthy(service: Service, pid: int) -> bool:
+    if service.port is None:
+        return pid_alive(pid)
+    return healthy(service.health_url)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback health URL
@@ -171,6 +208,10 @@ def start(stack: str, service: Service) -> int:
 def wait_healthy(stack: str, service: Service, pid: int, deadline: float) -> None:
     log = log_path(stack, service.name)
     while time.monotonic() < deadline:
+        if service.port is None:
+            if not pid_alive(pid):
+                sys.exit(f"{service.name} exited during start-up; last lines of {log}:\n{log_tail(log)}")
+            return
         if healthy(service.health_url):
             return
         try:
@@ -197,17 +238,18 @@ def up(args: argparse.Namespace) -> None:
         if pid is not None:
             print(f"{service.name:13} already running (pid {pid}) on port {service.port}")
             continue
-        if port_in_use(service.port):
+        if service.port is not None and port_in_use(service.port):
             sys.exit(f"port {service.port} is taken by another process, so {service.name} cannot start.\n"
                      f"Find it with:  ss -ltnp 'sport = :{service.port}'  and stop it, or run `make down`.")
         pid = start(args.name, service)
-        print(f"{service.name:13} starting (pid {pid}) on port {service.port}, "
+        where = f"on port {service.port}" if service.port else "(no port)"
+        print(f"{service.name:13} starting (pid {pid}) {where}, "
               f"log {log_path(args.name, service.name).relative_to(ROOT)}")
         todo.append((service, pid))
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     for service, pid in todo:
         wait_healthy(args.name, service, pid, deadline)
-        print(f"{service.name:13} healthy at {service.health_url}")
+        print(f"{service.name:13} " + (f"healthy at {service.health_url}" if service.port else "running"))
 
 
 def stop_pid(pid: int, name: str) -> None:
@@ -240,8 +282,8 @@ def down(args: argparse.Namespace) -> None:
 def status(args: argparse.Namespace) -> None:
     for service in services(args):
         pid = running_pid(args.name, service)
-        state = "down" if pid is None else ("healthy" if healthy(service.health_url) else "unhealthy")
-        print(f"{service.name:13} {state:9} port {service.port}" + (f" pid {pid}" if pid else ""))
+        state = "down" if pid is None else ("healthy" if service_healthy(service, pid) else "unhealthy")
+        print(f"{service.name:13} {state:9} port {service.port or '-'}" + (f" pid {pid}" if pid else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -252,12 +294,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--core-workers", type=int, default=int(os.environ.get("CORE_WORKERS", "2")))
+    parser.add_argument("--saga-workers", type=int, default=int(os.environ.get("SAGA_WORKERS", "2")))
+    parser.add_argument("--sandbox-port", type=int, help="default: the core's port + 100 (8100)")
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bankbot"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--redis-tracker-db", type=int, default=1)
     parser.add_argument("--model", default=str(VAR / "models" / "current.tar.gz"))
     args = parser.parse_args(argv)
+    if args.sandbox_port is None:
+        args.sandbox_port = args.core_port + 100
     {"up": up, "down": down, "status": status}[args.command](args)
 
 

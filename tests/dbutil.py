@@ -27,4 +27,6 @@ def temporary_database(prefix: str = "bankbot_test") -> Iterator[str]:
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            # A stack on this database gave its provider sandbox a database of its own (scripts/stack.py).
+            for database in (name, f"{name}_sandbox"):
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))

@@ -57,7 +57,8 @@ def test_down_of_a_stack_that_never_ran_stops_nothing(tmp_path) -> None:
     # Even in production without a single secret: stopping needs none.
     result = _stack("down", "--name", "nothing-here", env=_env(tmp_path, ENVIRONMENT="production"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("not running") == 4  # core, its internal listener, action server, Rasa
+    # sandbox, two saga workers, core, its internal listener, action server, Rasa
+    assert result.stdout.count("not running") == 7
 
 
 def test_missing_python310_is_explained(tmp_path) -> None:
@@ -68,7 +69,8 @@ def test_missing_python310_is_explained(tmp_path) -> None:
     assert "No Python 3.10 found" in result.stderr and "pyenv install 3.10" in result.stderr
 
 
-ARGS = argparse.Namespace(name="unit", core_port=1, rasa_port=2, actions_port=3, core_workers=1, database_url="postgresql://x/y",
+ARGS = argparse.Namespace(name="unit", core_port=1, rasa_port=2, actions_port=3, core_workers=1, saga_workers=2,
+                          sandbox_port=4, database_url="postgresql://x/y",
                           redis_url="redis://127.0.0.1:6379/0", redis_tracker_db=1, model="m.tar.gz")
 
 
@@ -92,7 +94,9 @@ def test_each_service_gets_exactly_the_secrets_it_reads() -> None:
     for service in stack.services(ARGS, values):
         given = {name for name in service.env if name in environment.BY_NAME}
         # The internal listener is the core's second door (api/internal.py): the same settings, the same secrets.
-        reader = "core" if service.name == "core-internal" else service.name
+        reader = {"core-internal": "core"}.get(service.name, service.name.rsplit("-", 1)[0]
+                                                if service.name.startswith("saga-worker") else service.name)
+        reader = "worker" if reader == "saga-worker" else reader
         assert given == set(environment.names_for(reader)), service.name
         assert all(service.env[name] == values[name] for name in given)
         assert not any(value in " ".join(service.argv) for value in values.values()), service.name

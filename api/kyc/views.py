@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from api.deps import CustomerIdDep, SessionDep, SettingsDep
 from api.kyc import service
 from api.problems import Problem
+from api.sagas.webhooks import provider_event
 from api.webhooks.signing import verify
 
 router = APIRouter(prefix="/v1", tags=["kyc"])
@@ -40,11 +41,13 @@ def kyc_status(customer_id: CustomerIdDep, session: SessionDep) -> KycOut:
 
 
 @router.post("/webhooks/kyc", status_code=200)
-async def kyc_webhook(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, object]:
+async def kyc_webhook(request: Request, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
     body = await request.body()
     # Verify before parsing: an unsigned body is never even read as JSON.
     verify(settings.kyc_webhook_secret, settings.webhook_tolerance_seconds, request.headers.get("x-timestamp"),
            request.headers.get("x-signature"), body)
+    if b'"type"' in body:  # the provider's event envelope (docs/providers.md): an applicant's saga waits for it
+        return await provider_event("kyc", body)
     try:
         event = KycEvent.model_validate_json(body)
     except ValidationError as exc:

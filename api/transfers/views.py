@@ -18,6 +18,7 @@ from api.problems import Problem
 from api.transfers import confirmations, idempotency, service
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
+from api.transfers.sagas import saga_steps, start_transfer_saga
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 
@@ -61,6 +62,13 @@ class TransferIn(BaseModel):
         return self
 
 
+class StepOut(BaseModel):
+    name: str
+    status: str
+    at: datetime
+    error: str | None = None
+
+
 class TransferOut(BaseModel):
     id: uuid.UUID
     status: str
@@ -72,6 +80,7 @@ class TransferOut(BaseModel):
     reference: str | None
     failure_reason: str | None
     created_at: datetime
+    steps: list[StepOut] | None = Field(default=None, description="The transfer's saga, step by step (reads only)")
 
 
 def transfer_out(t: Transfer) -> dict[str, Any]:
@@ -102,6 +111,8 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
         counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
         payee_id=body.payee_id, amount=amount, currency=currency, reference=body.reference)
     outcome = await service.create(settings, principal, customer_id, request, key, digest)
+    if outcome.response.body.get("status") == "pending" and not outcome.replayed:
+        await start_transfer_saga(outcome.response.body["id"])
     return JSONResponse(outcome.response.body, status_code=outcome.response.status,
                         headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
@@ -146,7 +157,9 @@ async def state_transfer(body: TransferIn, principal: PrincipalDep) -> Confirmat
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut)
 def get_transfer(transfer_id: uuid.UUID, customer_id: CustomerIdDep, session: SessionDep) -> dict[str, Any]:
-    return transfer_out(service.get(session, customer_id, transfer_id))
+    """The transfer with its saga's steps: what happened, when, and why it failed if it did."""
+    transfer = service.get(session, customer_id, transfer_id)
+    return {**transfer_out(transfer), "steps": saga_steps(session, transfer)}
 
 
 class PayeeOut(BaseModel):

@@ -1,0 +1,59 @@
+"""The outbox relay and the sweeper: the two periodic jobs of a saga worker besides its workflows.
+
+- Outbox: events written with the changes they announce (api/sagas/store.py) are published to the Redis
+  stream `notifications` (at least once: each entry carries the outbox id for consumers to dedupe), then
+  marked published. Rows are claimed with SKIP LOCKED, so several workers relay without overlap.
+- Sweeper: an external transfer is enqueued by the API right after it commits; if that process died in
+  between, the transfer is pending with no saga. The sweeper enqueues those (the workflow id makes it once).
+"""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import redis
+from dbos import DBOS, SetWorkflowID
+
+from api.sagas.engine import QUEUE
+
+STREAM = "notifications"
+STREAM_MAX_LEN = 100_000
+BATCH = 200
+
+
+def relay_outbox(conn: psycopg.Connection, redis_client: redis.Redis) -> int:
+    """Publish up to BATCH unpublished events; answer how many."""
+    with conn.transaction():
+        rows = conn.execute("SELECT id, topic, subject_id, customer_id, payload, created_at FROM outbox "
+                            "WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", (BATCH,)
+                            ).fetchall()
+        if not rows:
+            return 0
+        pipe = redis_client.pipeline(transaction=False)
+        for row in rows:
+            pipe.xadd(STREAM, {"outbox_id": row[0], "topic": row[1], "subject_id": row[2],
+                               "customer_id": str(row[3] or ""), "payload": json.dumps(row[4], default=str),
+                               "created_at": row[5].isoformat()}, maxlen=STREAM_MAX_LEN, approximate=True)
+        pipe.execute()
+        conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([row[0] for row in rows],))
+    return len(rows)
+
+
+def sweep_pending_transfers(conn: psycopg.Connection, *, older_than_seconds: float) -> int:
+    """Enqueue the saga of each pending external transfer that has none; answer how many."""
+    rows = conn.execute(
+        "SELECT t.id FROM transfers t WHERE t.status = 'pending' AND t.to_account_id IS NULL "
+        "AND t.created_at < now() - make_interval(secs => %s) "
+        "AND NOT EXISTS (SELECT 1 FROM sagas s WHERE s.id = 'transfer_out:' || t.id::text) "
+        "ORDER BY t.created_at LIMIT %s", (older_than_seconds, BATCH)).fetchall()
+    if not rows:
+        return 0
+    from api.sagas.flows import transfer_out
+
+    queue = DBOS.retrieve_queue(QUEUE)
+    assert queue is not None
+    for (transfer_id,) in rows:
+        with SetWorkflowID(f"transfer_out:{transfer_id}"):
+            queue.enqueue(transfer_out, str(transfer_id))
+    return len(rows)
