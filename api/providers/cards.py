@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -47,7 +48,7 @@ class Authorization(ProviderObject):
     amount_minor: int | None = None
     currency: str | None = None
     card_id: str | None = None
-    merchant: Any = None
+    merchant: str | dict[str, Any] | None = None
     decline_code: str | None = None
 
     @property
@@ -104,10 +105,13 @@ class CardProcessorClient:
         self.http.close()
 
     def authorize(self, *, idempotency_key: str, card_id: str, amount_minor: int, currency: str,
-                  merchant: str) -> Authorization:
-        """Hold the amount on the card; declined: ProviderRejected(decline code, plain reason, object_id)."""
+                  merchant: str | Mapping[str, str]) -> Authorization:
+        """Hold the amount on the card; declined: ProviderRejected(decline code, plain reason, object_id).
+
+        `merchant` is a name, or an object such as {"name", "mcc", "country"}.
+        """
         body: Json = {"card_id": card_id, "amount_minor": minor(amount_minor), "currency": currency,
-                      "merchant": merchant}
+                      "merchant": merchant if isinstance(merchant, str) else dict(merchant)}
         result = to_authorization(self.http.create(AUTHORIZATIONS, idempotency_key=idempotency_key, body=body,
                                                 operation="cards.authorize"))
         if result.status == "declined":

@@ -184,3 +184,15 @@ def test_a_refused_connection_is_retried_then_unavailable_and_logs_no_secret() -
     assert len(waits) == 2
     assert [entry["event"] for entry in logs] == ["provider_retry", "provider_retry"]
     assert "s3cr3t-key" not in repr(logs) and "DE89370400440532013000" not in repr(logs)
+
+
+def test_one_client_per_provider_per_process_until_closed() -> None:
+    from api.providers import card_client, close_all, crypto_client, kyc_client, rails_client
+
+    first = rails_client()
+    assert rails_client() is first
+    assert {type(c).__name__ for c in (card_client(), crypto_client(), kyc_client())} == {
+        "CardProcessorClient", "CryptoGatewayClient", "KycClient"}
+    close_all()
+    assert rails_client() is not first
+    close_all()
