@@ -73,7 +73,7 @@ class SandboxMiddleware:
         state["sandbox_webhook_faults"] = [k for k in hook_kinds if k != "early"]
         if section not in PROVIDERS:
             # Admin calls take only webhook faults (for the events they cause), never API faults or draws.
-            await self.app(scope, replay, send)
+            await self._app(scope, replay, send)
             return
         early = "early" in hook_kinds
         if api_kind is None and "x-sandbox-fault" not in headers:
@@ -101,9 +101,25 @@ class SandboxMiddleware:
                 break
         return b"".join(chunks), False
 
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app, with a problem instead of a bare 500 page (or a cut connection) if it fails."""
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await _answer(send, Problem(500, "internal_error", "Internal error"))
+
     async def _play(self, kind: str | None, scope: Scope, receive: Receive, send: Send) -> None:
         if kind is None:
-            await self.app(scope, receive, send)
+            await self._app(scope, receive, send)
             return
         log.info("fault %s on %s %s", kind, scope["method"], scope["path"])
         slow = self.settings.slow_seconds
@@ -126,7 +142,7 @@ class SandboxMiddleware:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
 
-        await self.app(scope, receive, keep)
+        await self._app(scope, receive, keep)
         status = int(start.get("status", 500))
         body = b"".join(parts)
         if not 200 <= status < 300:

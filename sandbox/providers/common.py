@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sandbox import store
 from sandbox.engine import Engine
@@ -30,6 +30,13 @@ class Body(BaseModel):
     """A request body: unknown fields are ignored, strings are bounded by each field."""
 
     model_config = ConfigDict(extra="ignore", str_max_length=500)
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Body:
+        # PostgreSQL text cannot hold NUL: refuse it here, as a 422, rather than fail at the insert.
+        if "\\u0000" in self.model_dump_json():
+            raise ValueError("strings must not contain NUL characters")
+        return self
 
 
 def engine_of(request: Request) -> Engine:
