@@ -120,3 +120,31 @@ def test_a_wrong_api_key_is_a_clear_error_sent_once(client_factory, admin: httpx
         clients.rails.credit_transfer("ct_anything")
     assert len(clients.faults.sent) == 2
     assert effects(admin, provider="rails", idempotency_key=k) == []
+
+
+def test_concurrent_calls_under_one_key_make_one_effect(clients: Clients, admin: httpx.Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    k = key("rails")
+
+    def send(_: int) -> str:
+        return clients.rails.send_credit_transfer(idempotency_key=k, amount_minor=4400, currency="EUR",
+                                                  creditor=Party(name="Bob Example", iban=IBAN)).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # the shared pooled client, as saga steps use it
+        ids = set(pool.map(send, range(8)))
+    assert len(ids) == 1
+    assert [e["id"] for e in effects(admin, provider="rails", idempotency_key=k)] == list(ids)
+
+
+def test_retries_log_neither_the_key_nor_account_numbers(clients: Clients) -> None:
+    import structlog
+
+    from tests.providers.conftest import API_KEY
+
+    clients.faults.arm("error_500").arm("error_503", method="GET")
+    with structlog.testing.capture_logs() as logs:
+        clients.rails.send_credit_transfer(idempotency_key=key("rails"), amount_minor=4500, currency="EUR",
+                                           creditor=Party(name="Bob Example", iban=IBAN))
+    assert {entry["event"] for entry in logs} == {"provider_retry"}
+    assert API_KEY not in repr(logs) and IBAN not in repr(logs) and "Bob Example" not in repr(logs)
