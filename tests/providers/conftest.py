@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 
 from api.config import Settings, get_settings
-from api.dbadmin import with_database
 from api.providers import http_for
 from api.providers.cards import CardProcessorClient
 from api.providers.crypto import CryptoGatewayClient
 from api.providers.kyc import KycClient
 from api.providers.rails import RailsClient
+from tests.sandbox_server import running_sandbox
 
 PORT = 49100 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET") or 0)
 API_KEY = "sbx-" + secrets.token_urlsafe(32)
@@ -64,27 +62,10 @@ class Faults:
 
 
 @pytest.fixture(scope="session")
-def sandbox_database() -> Iterator[str]:
-    """A throwaway PostgreSQL database for the sandbox's own record (it creates its schema at start)."""
-    base = get_settings().database_url
-    name = f"bankbot_sandbox_test_{uuid.uuid4().hex[:10]}"
-    admin = with_database(base, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(base, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture(scope="session")
-def sandbox_url(sandbox_database: str) -> Iterator[str]:
-    """Base URL of a sandbox subprocess for this session."""
-    from tests.sandbox_server import running_sandbox
-
+def sandbox_url() -> Iterator[str]:
+    """Base URL of a sandbox subprocess for this session, on a throwaway database of the core's server."""
     env = {"PROVIDER_API_KEY": API_KEY, "SANDBOX_SLOW_SECONDS": str(SLOW_SECONDS)}
-    with running_sandbox(port=PORT, database_url=sandbox_database, webhook_base_url=WEBHOOK_BASE_URL,
+    with running_sandbox(port=PORT, database_url=get_settings().database_url, webhook_base_url=WEBHOOK_BASE_URL,
                          env=env) as url:
         yield url.rstrip("/")
 
