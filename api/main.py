@@ -26,6 +26,7 @@ from api.insights.views import router as insights_router
 from api.kyc.views import router as kyc_router
 from api.logging_setup import configure
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.sagas.views import router as sagas_router
 from api.sagas.webhooks import router as provider_webhooks_router
 from api.transcripts.views import router as transcripts_router
 from api.transfers.views import router as transfers_router
@@ -54,7 +55,7 @@ def create_app() -> FastAPI:
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
     for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,
-                   insights_router, kyc_router, provider_webhooks_router, chat_router, transcripts_router,
+                   insights_router, kyc_router, provider_webhooks_router, sagas_router, chat_router, transcripts_router,
                    handoffs_router, web_router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -31,6 +31,7 @@ def run(executor_id: str, stop: threading.Event) -> None:
     import api.sagas.flows  # noqa: F401 - registers the workflows before launch
 
     DBOS(config=engine.config(settings, executor_id=executor_id))
+    engine.datasource()  # DBOS registers datasources before launch
     DBOS.launch()
     DBOS.register_queue(engine.QUEUE, worker_concurrency=settings.saga_worker_concurrency,
                         polling_interval_sec=0.2, on_conflict="always_update")

@@ -1,0 +1,18 @@
+"""The saga stack (bench/saga_stack.py) for this package's tests: sandbox, core and two saga workers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from bench.saga_stack import SagaStack, saga_stack
+
+PORT = 47000 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
+
+
+@pytest.fixture(scope="package")
+def sagas() -> Iterator[SagaStack]:
+    with saga_stack(port=PORT, workers=2) as stack:
+        yield stack
