@@ -42,6 +42,9 @@ class Engine:
         """Load the durable clock and faults, start ticking."""
         async with self.pool.connection() as conn:
             await self.clock.load(conn)
+            # One sandbox process: a lease found at start belongs to a killed predecessor, so its delivery is
+            # retried now rather than when the lease runs out.
+            await conn.execute("UPDATE sandbox.webhooks SET lease_until = NULL WHERE state = 'pending'")
             row = await (await conn.execute("SELECT config FROM sandbox.faults WHERE id = 1")).fetchone()
         self.faults.configure(FaultConfig(**row["config"]) if row else None)  # type: ignore[call-overload]
         self._ticker = asyncio.create_task(self._tick_forever())
@@ -147,7 +150,7 @@ class Engine:
             params.append(object_id)
         async with self.pool.connection() as conn, conn.transaction():
             rows = await (await conn.execute(
-                query + " ORDER BY due_at, id LIMIT 100 FOR UPDATE SKIP LOCKED", params)).fetchall()
+                query + " ORDER BY due_at, id LIMIT 20 FOR UPDATE SKIP LOCKED", params)).fetchall()
             if not rows:
                 return []
             await conn.execute(
