@@ -137,7 +137,7 @@ def test_concurrent_calls_under_one_key_make_one_effect(clients: Clients, admin:
     assert [e["id"] for e in effects(admin, provider="rails", idempotency_key=k)] == list(ids)
 
 
-def test_retries_log_neither_the_key_nor_account_numbers(clients: Clients) -> None:
+def test_retries_log_neither_the_api_key_nor_account_numbers(clients: Clients) -> None:
     import structlog
 
     from tests.providers.conftest import API_KEY

@@ -196,3 +196,15 @@ def test_one_client_per_provider_per_process_until_closed() -> None:
     close_all()
     assert rails_client() is not first
     close_all()
+
+
+def test_the_shared_clients_take_their_limits_from_the_settings() -> None:
+    from api.config import get_settings
+    from api.providers import close_all, rails_client
+
+    settings = get_settings()
+    http = rails_client().http
+    assert http.max_attempts == settings.provider_max_attempts
+    assert http._client.timeout.read == settings.provider_timeout_seconds
+    assert str(http._client.base_url) == settings.rails_api_url.rstrip("/") + "/"
+    close_all()
