@@ -21,8 +21,8 @@ from sandbox.store import Obj, iso, new_id
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Amount = Annotated[int, Field(gt=0, le=10**15)]
-IdempotencyQuery = Annotated[str | None, Query(max_length=200)]
-IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=300)]
+IdempotencyQuery = Annotated[str | None, Query()]
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 Prepare = Callable[[psycopg.AsyncConnection, datetime], Awaitable[None]]
 
 

@@ -57,6 +57,9 @@ def test_key_missing_or_malformed_is_400_and_status_by_key(sb: httpx.Client) -> 
     assert missing.status_code == 400 and missing.json()["code"] == "idempotency_key_missing"
     bad = sb.post("/rails/v1/credit-transfers", json=body, headers={"Idempotency-Key": "spaces are bad"})
     assert bad.status_code == 400 and bad.json()["code"] == "idempotency_key_invalid"
+    long = sb.post("/rails/v1/credit-transfers", json=body, headers={"Idempotency-Key": "k" * 201})
+    assert long.status_code == 400 and long.json()["code"] == "idempotency_key_invalid"
+    assert sb.get("/rails/v1/credit-transfers", params={"idempotency_key": "k" * 201}).status_code == 400
     idem = key()
     assert sb.get("/rails/v1/credit-transfers", params={"idempotency_key": idem}).status_code == 404
     created = credit_transfer(sb, 100, idem).json()
