@@ -83,5 +83,8 @@ bench-redaction: $(VENV)/.installed ## Presidio redaction recall, precision, lat
 bench-adversarial: $(VENV)/.installed ## worst time on adversarial input: pattern families, redact(), action parsers
 	$(PY) -m bench.adversarial_bench
 
+chaos: $(VENV)/.installed ## sagas under provider faults while saga workers are SIGKILLed (docs/sagas.md)
+	$(PY) -m bench.chaos
+
 clean: down ## remove runtime files (keeps the virtual environments)
 	rm -rf var

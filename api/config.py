@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     saga_poll_max_seconds: float = Field(default=60.0, gt=0, le=86400)
     saga_await_seconds: float = Field(default=3 * 86400, gt=0)  # no final answer by then: dead-lettered
     saga_sweep_seconds: float = Field(default=5.0, gt=0, le=3600)  # pending transfers without a saga, outbox
+    # Returns (R01...) come days after settlement: settled transfers are asked about for this long, this often.
+    saga_return_window_seconds: float = Field(default=14 * 86400, gt=0)
+    saga_return_poll_seconds: float = Field(default=6 * 3600, gt=0)
 
     # Money movement limits (minor units of the account's currency) and the idempotency window.
     transfer_max_minor: int = Field(default=1_000_000, ge=1)  # 10,000.00 per transfer

@@ -16,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from api import db_async, privacy, problems
 from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
+from api.cards.refunds import router as card_refunds_router
 from api.cards.views import router as cards_router
 from api.chat.views import router as chat_router
 from api.config import get_settings
+from api.crypto.views import router as crypto_router
 from api.fraud.views import router as fraud_router
 from api.handoffs.views import router as handoffs_router
 from api.health.views import router as health_router
@@ -54,9 +56,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Bankbot core", version="0.1.0", lifespan=lifespan, **docs,
                   description="Core banking API behind the conversational assistant. Errors are RFC 9457 problems.")
     problems.install(app)
-    for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, fraud_router,
-                   insights_router, kyc_router, provider_webhooks_router, sagas_router, chat_router, transcripts_router,
-                   handoffs_router, web_router):
+    for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, card_refunds_router,
+                   fraud_router, insights_router, kyc_router, provider_webhooks_router, sagas_router, chat_router,
+                   transcripts_router, handoffs_router, crypto_router, web_router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -28,10 +28,11 @@ LOG_DIR = ROOT / "var" / "log"
 TEST_REDIS_BASE = os.environ.get("BANKBOT_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
 TERMINAL = ("completed", "compensated", "failed", "dead_lettered")
 
-# Short timings: a lease of 2 s means a dead worker's sagas move again within 4 s (the target: twice the lease).
+# Short timings: a lease of 3 s means a dead worker's sagas move again within 6 s (the target: twice the lease).
 FAST = {
-    "SAGA_LEASE_SECONDS": "2", "SAGA_POLL_START_SECONDS": "0.5", "SAGA_POLL_MAX_SECONDS": "2",
-    "SAGA_SWEEP_SECONDS": "2", "SAGA_AWAIT_SECONDS": "120", "PROVIDER_TIMEOUT_SECONDS": "1.0",
+    "SAGA_LEASE_SECONDS": "3", "SAGA_POLL_START_SECONDS": "0.5", "SAGA_POLL_MAX_SECONDS": "2",
+    "SAGA_SWEEP_SECONDS": "2", "SAGA_AWAIT_SECONDS": "120", "SAGA_RETURN_WINDOW_SECONDS": "900",
+    "SAGA_RETURN_POLL_SECONDS": "2", "PROVIDER_TIMEOUT_SECONDS": "1.0",
     "SANDBOX_SETTLE_SECONDS": "0.3", "SANDBOX_SLOW_SECONDS": "1.5", "SANDBOX_WEBHOOK_BACKOFF_SECONDS": "0.3",
     "MONEY_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
 }
@@ -47,7 +48,7 @@ class Process:
     def start(self) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"sagas-{self.name}.log", "ab")  # noqa: SIM115 - handed to the child
-        self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+        self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, start_new_session=True)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

@@ -12,6 +12,7 @@ COPY api api
 COPY ledger ledger
 COPY migrations migrations
 COPY data data
+COPY sandbox sandbox
 COPY scripts scripts
 # The metrics directory the core's processes share (a named volume takes this owner).
 RUN useradd --system --uid 10001 bankbot && mkdir -p /app/var/metrics && chown bankbot /app/var/metrics

@@ -86,7 +86,8 @@ def test_the_action_server_answers_only_rasa_with_a_required_token() -> None:
     assert endpoints["action_endpoint"]["headers"]["Authorization"] == "Bearer ${ACTION_SERVER_TOKEN}"
 
 
-APP_SERVICES = {"core": "core", "actions": "actions", "rasa": "rasa", "setup": "core", "seed": "core"}
+APP_SERVICES = {"core": "core", "actions": "actions", "rasa": "rasa", "setup": "core", "seed": "core",
+                "saga-worker-1": "worker", "saga-worker-2": "worker"}
 
 
 def test_every_secret_is_required_and_has_no_default() -> None:
@@ -125,10 +126,21 @@ def test_demo_data_is_loaded_only_in_the_development_profile() -> None:
     seeding = [name for name, s in SERVICES.items() if "data.seed" in " ".join(s.get("command") or [])]
     assert seeding == ["seed"]
     assert SERVICES["seed"]["profiles"] == ["development"]
+    assert SERVICES["sandbox"]["profiles"] == ["development"]  # a stand-in for the providers: never in production
     for name, service in SERVICES.items():
-        if name != "seed":
+        if name not in ("seed", "sandbox"):
             assert "profiles" not in service, name
-            assert "seed" not in (service.get("depends_on") or {}), name  # would not start without the profile
+            # would not start without the profile
+            assert not {"seed", "sandbox"} & set(service.get("depends_on") or {}), name
+
+
+def test_saga_workers_have_stable_executor_ids_and_no_port() -> None:
+    workers = {name: s for name, s in SERVICES.items() if name.startswith("saga-worker")}
+    assert len(workers) >= 2
+    ids = [s["command"][s["command"].index("--executor-id") + 1] for s in workers.values()]
+    assert sorted(ids) == sorted(workers) and len(set(ids)) == len(ids)
+    assert not any("ports" in s for s in workers.values())
+    assert all(s["environment"]["PROCESS_ROLE"] == "worker" for s in workers.values())
 
 
 def _compose() -> list[str] | None:

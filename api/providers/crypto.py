@@ -92,6 +92,10 @@ class CryptoGatewayClient:
         body: Json = {"asset": asset, "fiat_amount_minor": minor(fiat_amount_minor), "fiat_currency": fiat_currency}
         return to_quote(self.http.post_without_effect(QUOTES, body=body, operation="crypto.quote"))
 
+    def get_quote(self, quote_id: str) -> Quote:
+        """A quote as the gateway holds it (the amounts a purchase under it will move)."""
+        return to_quote(self.http.get(f"{QUOTES}/{quote_path(quote_id, safe='')}", operation="crypto.get_quote"))
+
     def transfer(self, *, idempotency_key: str, quote_id: str, destination_address: str) -> CryptoTransfer:
         """Send the quoted asset; expired quote or refused at once: ProviderRejected; unknown quote: NotFound."""
         body: Json = {"quote_id": quote_id, "destination_address": destination_address}

@@ -5,6 +5,9 @@
   marked published. Rows are claimed with SKIP LOCKED, so several workers relay without overlap.
 - Sweeper: an external transfer is enqueued by the API right after it commits; if that process died in
   between, the transfer is pending with no saga. The sweeper enqueues those (the workflow id makes it once).
+- Returns: a settled transfer can come back days later (R01...). The rails say so by webhook, which may
+  never arrive, so settled transfers are also asked about, at most every saga_return_poll_seconds, for
+  saga_return_window_seconds after settling: the bank's side of reading the rails' return files.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import psycopg
 import redis
 from dbos import DBOS, SetWorkflowID
 
+from api.providers import crypto_client, rails_client
+from api.providers.errors import ProviderError
 from api.sagas.engine import QUEUE
 
 STREAM = "notifications"
@@ -57,3 +62,39 @@ def sweep_pending_transfers(conn: psycopg.Connection, *, older_than_seconds: flo
         with SetWorkflowID(f"transfer_out:{transfer_id}"):
             queue.enqueue(transfer_out, str(transfer_id))
     return len(rows)
+
+
+def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_seconds: float) -> int:
+    """Ask the providers about money that left and may still come back inside the window: settled rails
+    transfers (returned) and confirmed crypto transfers (dropped). Start the saga that undoes each one
+    that did. Answers how many did."""
+    rows = conn.execute(
+        "UPDATE sagas SET result = result || jsonb_build_object('return_checked_at', now()) "
+        "WHERE id IN (SELECT id FROM sagas WHERE kind IN ('transfer_out', 'crypto_purchase') AND status = 'completed' "
+        "  AND updated_at > now() - make_interval(secs => %s) AND (result ? 'payment_id' OR result ? 'crypto_id') "
+        "  AND coalesce((result->>'return_checked_at')::timestamptz, '-infinity') < now() - make_interval(secs => %s) "
+        "  ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) "
+        "RETURNING id, kind, subject_id, coalesce(result->>'payment_id', result->>'crypto_id')",
+        (window_seconds, every_seconds, BATCH)).fetchall()
+    from api.sagas import flows
+
+    queue = DBOS.retrieve_queue(QUEUE)
+    assert queue is not None
+    came_back = 0
+    for saga_id, kind, subject_id, object_id in rows:
+        try:
+            if kind == "transfer_out":
+                payment = rails_client().credit_transfer(object_id)
+                if payment.status == "returned":
+                    with SetWorkflowID(f"transfer_return:{subject_id}"):
+                        queue.enqueue(flows.transfer_return, str(subject_id), payment.reason_code)
+                    came_back += 1
+            else:
+                crypto = crypto_client().transfer_status(object_id)
+                if crypto.status == "dropped":
+                    with SetWorkflowID(f"crypto_dropped:{saga_id}"):
+                        queue.enqueue(flows.crypto_dropped, saga_id, crypto.reason_code)
+                    came_back += 1
+        except ProviderError:
+            continue  # asked again at the next round
+    return came_back

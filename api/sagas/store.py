@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import psycopg
+import sqlalchemy.exc
 from psycopg.types.json import Jsonb
 
 import ledger
@@ -31,11 +33,21 @@ FAILURE_REASONS = {"AC01": "account_details_wrong", "R01": "returned_insufficien
 
 
 def transaction(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """A DBOS transaction step on the ledger's database (READ COMMITTED, checkpointed with its writes)."""
+    """A DBOS transaction step on the ledger's database (READ COMMITTED, checkpointed with its writes).
+
+    A deadlock or serialization failure is raised as SQLAlchemy's error, which DBOS retries with backoff
+    (it recognises only those); raw psycopg errors from the ledger's calls would otherwise fail the step."""
     def wrap(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
+        def body(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+                raise sqlalchemy.exc.OperationalError(name, None, exc) from exc
+
+        @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            return datasource().run_tx_step(tx_options(name), fn, *args, **kwargs)  # type: ignore[arg-type]
+            return datasource().run_tx_step(tx_options(name), body, *args, **kwargs)  # type: ignore[arg-type]
         return run
     return wrap
 
@@ -254,12 +266,14 @@ def apply_kyc(saga_id: str, customer_id: str, verdict: str, applicant_id: str) -
     if _lock_saga(conn, saga_id) in TERMINAL:
         return "done"
     assert verdict in ("verified", "rejected")
+    # The customer's row first: two verdicts at once would otherwise deadlock (the event's foreign key
+    # takes a share lock on it, then the update wants it exclusively).
+    previous = conn.execute("SELECT kyc_status FROM users WHERE id = %s FOR UPDATE", (customer_id,)).fetchone()
     inserted = conn.execute(
         "INSERT INTO kyc_events (event_id, customer_id, status) VALUES (%s, %s, %s) "
         "ON CONFLICT (event_id) DO NOTHING RETURNING event_id", (f"kyc:{applicant_id}", customer_id, verdict)
     ).fetchone()
     if inserted is not None:
-        previous = conn.execute("SELECT kyc_status FROM users WHERE id = %s FOR UPDATE", (customer_id,)).fetchone()
         conn.execute("UPDATE users SET kyc_status = %s WHERE id = %s", (verdict, customer_id))
         record(datasource().sql_session(), "provider:kyc", "kyc.status", "user", customer_id,
                previous=previous[0] if previous else None, status=verdict, applicant_id=applicant_id)
@@ -267,3 +281,110 @@ def apply_kyc(saga_id: str, customer_id: str, verdict: str, applicant_id: str) -
     _finish(conn, saga_id, "completed", result={"verdict": verdict})
     _outbox(conn, "kyc.reviewed", customer_id, customer_id, {"status": verdict})
     return verdict
+
+
+# --- card refunds ---------------------------------------------------------------------------------
+
+@transaction("card_refund.credit")
+def credit_card_refund(saga_id: str, transaction_id: str, account_id: str, amount: int, currency: str,
+                       refund_id: str) -> str:
+    """The processor refunded a card payment: the money comes back to the card's account, once.
+
+    Posted as a card payment the other way, with the original's category and merchant, so the
+    customer's spending nets out (ledger/spending.py sums signed card payments)."""
+    conn = _conn()
+    if _lock_saga(conn, saga_id) in TERMINAL:
+        return "done"
+    original = ledger.get_transaction(conn, uuid.UUID(transaction_id))
+    assert original is not None and original.kind == "card_payment"
+    ledger.post_transfer(conn, transaction_id=ledger_id("card_refund", transaction_id),
+                         from_account_id=bank_account(conn, "settlement", currency).id,
+                         to_account_id=uuid.UUID(account_id), amount=amount, currency=currency, kind="card_payment",
+                         reference=f"Refund: {original.merchant or 'card payment'}"[:140],
+                         metadata={"refund_of": transaction_id, "refund_id": refund_id},
+                         category=original.category, merchant=original.merchant)
+    _step(conn, saga_id, "refunded", "done", detail={"refund_id": refund_id})
+    _finish(conn, saga_id, "completed", result={"refund_id": refund_id, "amount": amount})
+    row = conn.execute("SELECT customer_id FROM sagas WHERE id = %s", (saga_id,)).fetchone()
+    _outbox(conn, "card_refund.completed", transaction_id, row[0] if row else None,
+            {"transaction_id": transaction_id, "amount": amount, "currency": currency})
+    return "refunded"
+
+
+# --- fiat-to-crypto purchases ---------------------------------------------------------------------
+
+@transaction("crypto.collected")
+def crypto_funds_collected(saga_id: str, account_id: str, amount: int, currency: str, pull_id: str) -> str:
+    """The pull from the customer's other bank arrived: credit their account, and reserve it for the gateway."""
+    conn = _conn()
+    if _lock_saga(conn, saga_id) in TERMINAL:
+        return "done"
+    clearing = bank_account(conn, "clearing", currency).id
+    ledger.post_transfer(conn, transaction_id=ledger_id(saga_id, "pull"), from_account_id=clearing,
+                         to_account_id=uuid.UUID(account_id), amount=amount, currency=currency,
+                         kind="direct_debit_in", reference="Top-up for a crypto purchase",
+                         metadata={"pull_id": pull_id})
+    ledger.create_hold(conn, hold_id=ledger_id(saga_id, "hold"), from_account_id=uuid.UUID(account_id),
+                       to_account_id=clearing, amount=amount, currency=currency, kind="crypto_purchase",
+                       reference="Crypto purchase", expires_at=datetime.now(UTC) + timedelta(days=7))
+    _step(conn, saga_id, "collected", "done", detail={"pull_id": pull_id})
+    return "collected"
+
+
+@transaction("crypto.settle")
+def crypto_settled(saga_id: str, crypto_id: str) -> str:
+    """The crypto arrived: the reserved money goes to the gateway (through clearing)."""
+    conn = _conn()
+    if _lock_saga(conn, saga_id) in TERMINAL:
+        return "done"
+    ledger.post_hold(conn, ledger_id(saga_id, "hold"), transaction_id=ledger_id(saga_id, "settle"))
+    _step(conn, saga_id, "confirmed", "done", detail={"crypto_id": crypto_id})
+    _finish(conn, saga_id, "completed", result={"crypto_id": crypto_id})
+    row = conn.execute("SELECT customer_id FROM sagas WHERE id = %s", (saga_id,)).fetchone()
+    _outbox(conn, "crypto_purchase.completed", saga_id, row[0] if row else None, {"crypto_id": crypto_id})
+    return "completed"
+
+
+@transaction("crypto.refunded")
+def crypto_refunded(saga_id: str, refund_id: str | None, reason: str) -> str:
+    """The crypto leg failed: the money went back to the customer's other bank (the hold is posted out), or,
+    if that bank refused it, stays in the customer's account here (the hold is released)."""
+    conn = _conn()
+    if _lock_saga(conn, saga_id) in TERMINAL:
+        return "done"
+    if refund_id is not None:
+        ledger.post_hold(conn, ledger_id(saga_id, "hold"), transaction_id=ledger_id(saga_id, "refund"))
+        _step(conn, saga_id, "refunded", "done", error=reason, detail={"refund_id": refund_id})
+    else:
+        ledger.void_hold(conn, ledger_id(saga_id, "hold"))
+        _step(conn, saga_id, "kept_in_account", "done", error=reason)
+    _finish(conn, saga_id, "compensated", reason=reason)
+    row = conn.execute("SELECT customer_id FROM sagas WHERE id = %s", (saga_id,)).fetchone()
+    _outbox(conn, "crypto_purchase.refunded", saga_id, row[0] if row else None, {"reason": reason})
+    return "compensated"
+
+
+@transaction("crypto.dropped")
+def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None) -> str:
+    """A confirmed transfer was dropped from the chain later: the gateway owes the money back, so the
+    customer's account is credited (from clearing) once."""
+    conn = _conn()
+    if _lock_saga(conn, saga_id) in TERMINAL:
+        return "done"
+    purchase = conn.execute("SELECT status, customer_id, payload FROM sagas WHERE id = %s FOR UPDATE",
+                            (purchase_saga_id,)).fetchone()
+    if purchase is None or purchase[0] != "completed":
+        return purchase[0] if purchase else "unknown"
+    payload = purchase[2]
+    ledger.post_transfer(conn, transaction_id=ledger_id(purchase_saga_id, "dropped"),
+                         from_account_id=bank_account(conn, "clearing", payload["currency"]).id,
+                         to_account_id=uuid.UUID(payload["account_id"]), amount=int(payload["total_minor"]),
+                         currency=payload["currency"], kind="crypto_reversal",
+                         reference=f"Crypto transfer dropped: {code}")
+    _step(conn, purchase_saga_id, "dropped", "failed", error=f"dropped by the network ({code}); money returned")
+    _step(conn, saga_id, "credited", "done")
+    conn.execute("UPDATE sagas SET status = 'compensated', failure_reason = %s, updated_at = now() WHERE id = %s",
+                 (f"dropped_{code}".lower()[:64], purchase_saga_id))
+    _finish(conn, saga_id, "completed")
+    _outbox(conn, "crypto_purchase.dropped", purchase_saga_id, purchase[1], {"code": code})
+    return "credited"

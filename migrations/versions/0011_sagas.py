@@ -29,7 +29,7 @@ CREATE TABLE sagas (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT sagas_status CHECK (status IN ('running', 'completed', 'compensated', 'failed', 'dead_lettered')),
     CONSTRAINT sagas_kind CHECK (kind IN ('transfer_out', 'transfer_return', 'incoming_credit', 'card_refund',
-                                          'crypto_purchase', 'kyc_check'))
+                                          'crypto_purchase', 'crypto_dropped', 'kyc_check'))
 );
 CREATE INDEX sagas_subject ON sagas (subject_id);
 CREATE INDEX sagas_customer ON sagas (customer_id, created_at DESC);

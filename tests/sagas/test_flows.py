@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -88,15 +89,21 @@ def test_money_coming_in_is_credited_once(sagas: SagaStack) -> None:
     with sagas.core() as client, sagas.sandbox() as sandbox:
         alice = sagas.login(client, "alice")
         savings = _accounts(client, alice)["savings"]
-        answer = sandbox.post("/sandbox/rails/incoming", json={
+        answer = sandbox.post("/sandbox/rails/incoming", headers={"X-Sandbox-Fault": "duplicate"}, json={
             "amount_minor": 2500, "currency": "EUR", "account_id": savings["id"], "debtor_name": "Dora Sender",
-            "debtor_iban": counterparty(9)["iban"], "reference": "Rent share"}, headers={"X-Sandbox-Fault": "duplicate"})
+            "debtor_iban": counterparty(9)["iban"], "reference": "Rent share"})
         assert answer.status_code in (200, 201), answer.text
 
         def credited() -> bool:
             return Decimal(_accounts(client, alice)["savings"]["balance"]) == Decimal(savings["balance"]) + 25
         assert sagas.wait_until(credited, timeout=30)
-        time.sleep(0)  # the duplicate event is delivered before or after; the balance must not move again
+
+        def both_delivered() -> bool:  # the event and its duplicate, each answered 2xx by the core
+            attempts = sandbox.get("/sandbox/webhooks", params={"provider": "rails"}).json()
+            received = [a for a in attempts if a["type"] == "credit_transfer.received"]
+            return sum(1 for a in received if a["status_code"] == 200) >= 2
+        assert sagas.wait_until(both_delivered, timeout=30)
+        assert Decimal(_accounts(client, alice)["savings"]["balance"]) == Decimal(savings["balance"]) + 25
         with psycopg.connect(sagas.database_url) as conn:
             count = conn.execute("SELECT count(*) FROM ledger_transactions WHERE kind = 'incoming_transfer'").fetchone()
         assert count == (1,)
@@ -127,3 +134,110 @@ def test_kyc_verdict_sets_the_customer_s_status(sagas: SagaStack) -> None:
                 return row is not None and row[0] == "completed"
             assert sagas.wait_until(decided, timeout=30)
         assert client.get("/v1/kyc", headers=bob).json()["status"] == "verified"
+
+
+def test_a_card_refund_credits_the_card_s_account_and_nets_out_the_spending(sagas: SagaStack) -> None:
+    with sagas.core() as client:
+        alice = sagas.login(client, "alice")
+        payment = client.get("/v1/transactions", headers=alice, params={"category": "restaurants", "limit": 1}).json()
+        payment = payment["items"][0] if isinstance(payment, dict) else payment[0]
+        checking = _accounts(client, alice)["checking"]
+        # The refund is posted when it happens: spending from the payment's day to today nets it out.
+        window = {"from": payment["posted_at"][:10], "to": (date.today() + timedelta(days=1)).isoformat(),
+                  "category": "restaurants"}
+        spent = client.get("/v1/insights/spending", headers=alice, params=window).json()["total"]
+        asked = client.post("/v1/card-refunds", headers=alice, json={"transaction_id": payment["id"], "amount": "1.00"})
+        assert asked.status_code == 202, asked.text
+        assert client.post("/v1/card-refunds", headers=alice,  # one refund per payment: the same one again
+                           json={"transaction_id": payment["id"]}).json()["refund_id"] == asked.json()["refund_id"]
+
+        def refunded() -> bool:
+            return client.get(f"/v1/card-refunds/{payment['id']}", headers=alice).json()["status"] == "refunded"
+        assert sagas.wait_until(refunded, timeout=30)
+        assert Decimal(_accounts(client, alice)["checking"]["balance"]) == Decimal(checking["balance"]) + 1
+        after = client.get("/v1/insights/spending", headers=alice, params=window).json()["total"]
+        assert Decimal(after) == Decimal(spent) - 1
+
+
+def test_a_refund_the_processor_refuses_fails_and_credits_nothing(sagas: SagaStack) -> None:
+    with sagas.core() as client:
+        alice = sagas.login(client, "alice")
+        payment = client.get("/v1/transactions", headers=alice, params={"category": "groceries", "limit": 1}).json()
+        payment = payment["items"][0] if isinstance(payment, dict) else payment[0]
+        before = _accounts(client, alice)["checking"]
+        asked = client.post("/v1/card-refunds", headers=alice, json={"transaction_id": payment["id"], "amount": "0.13"})
+        assert asked.status_code == 202, asked.text
+
+        def failed() -> bool:
+            return client.get(f"/v1/card-refunds/{payment['id']}", headers=alice).json()["status"] == "failed"
+        assert sagas.wait_until(failed, timeout=30)
+        assert _accounts(client, alice)["checking"]["balance"] == before["balance"]
+        bob = sagas.login(client, "bob")  # another customer's payment looks like none
+        assert client.post("/v1/card-refunds", headers=bob, json={"transaction_id": payment["id"]}).status_code == 404
+        too_much = client.post("/v1/card-refunds", headers=alice, json={
+            "transaction_id": payment["id"], "amount": str(Decimal(payment["amount"]).copy_abs() + 1)})
+        assert too_much.status_code == 422
+
+
+ETH_ADDRESS = "0x" + "ab12" * 10
+
+
+def _buy(client: httpx.Client, headers: dict[str, str], amount: str, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    quote = client.post("/v1/crypto/quotes", headers=headers, json={"asset": "ETH", "amount": amount,
+                                                                    "currency": "EUR"})
+    assert quote.status_code == 201, quote.text
+    assert Decimal(quote.json()["total"]) == Decimal(amount) + Decimal(quote.json()["network_fee"]) > Decimal(amount)
+    bought = client.post("/v1/crypto/purchases", headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                         json={"quote_id": quote.json()["quote_id"], "destination_address": ETH_ADDRESS,
+                               "pay_from": {"name": "Alice at her other bank", "iban": counterparty(n)["iban"]}})
+    assert bought.status_code == 202, bought.text
+    return quote.json(), bought.json()
+
+
+def _wait_purchase(sagas: SagaStack, client: httpx.Client, headers: dict[str, str], purchase_id: str,
+                   status: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+
+    def reached() -> bool:
+        seen.update(client.get(f"/v1/crypto/purchases/{purchase_id}", headers=headers).json())
+        return seen.get("status") == status
+    assert sagas.wait_until(reached, timeout=60), seen
+    return seen
+
+
+def test_a_crypto_purchase_pulls_the_money_then_sends_the_crypto(sagas: SagaStack) -> None:
+    with sagas.core() as client, sagas.sandbox() as sandbox:
+        alice = sagas.login(client, "alice")
+        before = _accounts(client, alice)["checking"]
+        quote, bought = _buy(client, alice, "20.00", 21)
+        done = _wait_purchase(sagas, client, alice, bought["purchase_id"], "completed")
+        assert [s["name"] for s in done["steps"]][-1] == "confirmed"
+        # In from the other bank, out to the gateway: the account ends where it began.
+        assert _accounts(client, alice)["checking"]["balance"] == before["balance"]
+        pulls = sandbox.get("/sandbox/effects", params={"kind": "direct_debit"}).json()
+        assert [p["amount_minor"] for p in pulls if p["idempotency_key"].startswith(bought["purchase_id"])] == \
+            [int(Decimal(quote["total"]) * 100)]
+
+
+def test_a_failed_crypto_leg_sends_the_money_back_where_it_came_from(sagas: SagaStack) -> None:
+    with sagas.core() as client, sagas.sandbox() as sandbox:
+        alice = sagas.login(client, "alice")
+        before = _accounts(client, alice)["checking"]
+        quote, bought = _buy(client, alice, "10.13", 22)  # ends in 13: the network rejects the transfer
+        refunded = _wait_purchase(sagas, client, alice, bought["purchase_id"], "refunded")
+        assert "refunded" in [s["name"] for s in refunded["steps"]]
+        assert _accounts(client, alice)["checking"]["balance"] == before["balance"]
+        refunds = sandbox.get("/sandbox/effects", params={"idempotency_key": f"{bought['purchase_id']}.refund"}).json()
+        assert len(refunds) == 1 and refunds[0]["amount_minor"] == int(Decimal(quote["total"]) * 100)
+
+
+def test_a_crypto_transfer_dropped_after_confirmation_is_credited_back(sagas: SagaStack) -> None:
+    with sagas.core() as client, sagas.sandbox() as sandbox:
+        alice = sagas.login(client, "alice")
+        before = _accounts(client, alice)["checking"]
+        quote, bought = _buy(client, alice, "5.66", 23)  # ends in 66: confirmed, then dropped an hour later
+        _wait_purchase(sagas, client, alice, bought["purchase_id"], "completed")
+        assert sandbox.post("/sandbox/clock/advance", json={"seconds": 2 * 3600}).status_code == 200
+        _wait_purchase(sagas, client, alice, bought["purchase_id"], "refunded")
+        after = _accounts(client, alice)["checking"]
+        assert Decimal(after["balance"]) == Decimal(before["balance"]) + Decimal(quote["total"])
