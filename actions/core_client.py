@@ -137,6 +137,10 @@ class CoreClient:
         params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
         return await self.request("GET", "/v1/transfers", params=params)
 
+    async def transfer(self, transfer_id: str) -> dict[str, Any]:
+        """One transfer with its saga's steps (created, sent, settled / rejected / returned / dead_lettered)."""
+        return await self.request("GET", f"/v1/transfers/{transfer_id}")
+
     async def create_transfer(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return await self.request("POST", "/v1/transfers", json=body, headers={"Idempotency-Key": idempotency_key})
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,11 +12,62 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CoreError, CoreUnavailable, core_down, core_for, intent, short_date
 from actions.formatting import money
 
-STATUS_WORDS = {"completed": "arrived", "pending": "is on its way", "failed": "failed"}
+# A failure reason (the transfer's failure_reason, set by its saga) as the customer reads it.
+REASON_WORDS = {
+    "account_details_wrong": "the account details were wrong",
+    "insufficient_funds": "insufficient funds",
+    "rejected_by_receiving_bank": "none given by the recipient's bank",
+    "returned_insufficient_funds": "insufficient funds",
+    "returned_account_not_found": "the recipient's account could not be found",
+    "returned_by_receiving_bank": "none given by the recipient's bank",
+}
+# What follows where the transfer is, for the intent asked (None: any other intent).
+ADVICE = {
+    ("sending", "cancel_transfer"): "utter_transfer_status_can_stop",
+    ("sending", None): "utter_transfer_status_usual_timing",
+    ("sent", "cancel_transfer"): "utter_transfer_status_cannot_stop",
+    ("sent", None): "utter_transfer_status_usual_timing",
+    ("delayed", "cancel_transfer"): "utter_transfer_status_delayed_stop",
+    ("arrived", "cancel_transfer"): "utter_transfer_status_cannot_cancel",
+    ("completed", "cancel_transfer"): "utter_transfer_status_cannot_cancel",
+    ("arrived", "transfer_not_received_by_recipient"): "utter_transfer_status_ask_their_bank",
+    ("completed", "transfer_not_received_by_recipient"): "utter_transfer_status_ask_their_bank",
+}
 
 
 def _to(t: dict[str, Any]) -> str:
     return (t.get("counterparty") or {}).get("name") or "your own account"
+
+
+def _reason(code: str | None) -> str:
+    return REASON_WORDS.get(code or "", (code or "unknown").replace("_", " "))
+
+
+def _moment(at: str, tz: str) -> str:
+    """'14:32 on 20 Nov', in the customer's zone."""
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    return f"{when:%H:%M} on {short_date(when, tz)}"
+
+
+def where_it_is(transfer: dict[str, Any], tz: str) -> tuple[str, dict[str, str]]:
+    """Where the transfer is (sending, sent, delayed, arrived, completed, rejected, returned, failed) and the
+    details said with it, from its status and its saga's steps (GET /v1/transfers/{id})."""
+    at = {step["name"]: step["at"] for step in transfer.get("steps") or []}
+    if transfer["status"] == "completed":  # settled by the rails, or posted at once between own accounts
+        done = at.get("settled") or at.get("completed")
+        return ("arrived", {"arrived_at": _moment(done, tz)}) if done else ("completed", {})
+    if transfer["status"] == "failed":
+        reason = {"reason": _reason(transfer.get("failure_reason"))}
+        if "returned" in at:  # settled, then sent back: the money came back
+            return "returned", {**reason, "returned_on": short_date(at["returned"], tz)}
+        if "rejected" in at:  # refused by the receiving bank: the hold was released
+            return "rejected", reason
+        return "failed", reason
+    if "dead_lettered" in at:  # the saga gave up: still pending, money reserved, operators alerted
+        return "delayed", {}
+    if "sent" in at:
+        return "sent", {"sent_at": _moment(at["sent"], tz)}
+    return "sending", {}
 
 
 class ActionTransferStatus(Action):
@@ -29,31 +82,22 @@ class ActionTransferStatus(Action):
         try:
             tz = (await client.me()).get("timezone") or "UTC"
             recent = await client.transfers(limit=5)
+            external = [t for t in recent if t.get("counterparty")]
+            latest = (external or recent or [None])[0]
+            detail = await client.transfer(latest["id"]) if latest is not None else None
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
-        asked = intent(tracker)
-        external = [t for t in recent if t.get("counterparty")]
-        latest = (external or recent or [None])[0]
-        if latest is None:
+        if detail is None:
             dispatcher.utter_message(text="You haven't made any transfers recently.")
             return []
-        head = (f"Your latest transfer, {money(latest['amount'], latest['currency'])} to {_to(latest)} on "
-                f"{short_date(latest['created_at'], tz)}, {STATUS_WORDS.get(latest['status'], latest['status'])}.")
-        if latest["status"] == "pending":
-            tail = ("Transfers to other banks usually arrive the same or next business day (instant SEPA in seconds)."
-                    if asked != "cancel_transfer" else
-                    "It hasn't been sent to the recipient's bank yet, so support can still stop it: ask me to "
-                    "connect you to a person.")
-        elif latest["status"] == "failed":
-            tail = f"Reason: {(latest.get('failure_reason') or 'unknown').replace('_', ' ')}. The money was not taken."
-        elif asked == "transfer_not_received_by_recipient":
-            tail = ("On our side it's complete. Ask the recipient to check with their bank, quoting the reference; "
-                    "if it's still missing after 2 business days, we can trace it.")
-        elif asked == "cancel_transfer":
-            tail = "It has already arrived, so it can't be cancelled; you could ask the recipient to send it back."
-        else:
-            tail = ""
-        dispatcher.utter_message(text=f"{head} {tail}".strip())
+        where, details = where_it_is(detail, tz)
+        dispatcher.utter_message(response=f"utter_transfer_status_{where}",
+                                 amount=money(detail["amount"], detail["currency"]), recipient=_to(detail),
+                                 date=short_date(detail["created_at"], tz), **details)
+        asked = intent(tracker)
+        advice = ADVICE.get((where, asked), ADVICE.get((where, None)))
+        if advice:
+            dispatcher.utter_message(response=advice)
         return []
 
 
