@@ -38,7 +38,9 @@ def drop(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     assert name.startswith(f"{PREFIX}_"), f"refusing to drop {name!r}: not an action tests database"
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        # The stack's provider sandbox had a database of its own next to it (scripts/stack.py).
+        for database in (name, f"{name}_sandbox"):
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
 def lift_block(url: str, username: str) -> None:
