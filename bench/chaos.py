@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -35,7 +36,8 @@ class Kill:
     executor: str
     at_ms: int
     pending: list[str]
-    recovered_s: float | None = None
+    recovered_s: float | None = None  # every workflow it was running is back on the queue or running again
+    resumed_s: float | None = None  # ... and running again (a full queue makes this later than recovery)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Report:
     stuck_transfers: int = 0
     kills: int = 0
     max_recovery_s: float = 0.0
+    max_resume_s: float = 0.0
     unrecovered_kills: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -59,7 +62,8 @@ class Report:
                 f"duplicate_effects={self.duplicate_effects} max_recovery_s={self.max_recovery_s:.2f} "
                 f"sagas_per_s={self.sagas / max(self.seconds, 1e-9):.2f} kills={self.kills} "
                 f"dead_lettered={self.by_status.get('dead_lettered', 0)} drift={self.drift} "
-                f"duplicate_applications={self.duplicate_applications} stuck_transfers={self.stuck_transfers}")
+                f"duplicate_applications={self.duplicate_applications} stuck_transfers={self.stuck_transfers} "
+                f"max_resume_s={self.max_resume_s:.2f}")
 
 
 class Supervisor(threading.Thread):
@@ -77,9 +81,10 @@ class Supervisor(threading.Thread):
             # Random moments, but a kill must hit a worker in the middle of sagas: killing one that is still
             # starting up (a few seconds on 2 cores) or idle would test nothing.
             self.stop.wait(self.random.uniform(0.5, 2.0))
-            busy = [name for name in sorted(self.stack.workers)
-                    if self.stack.workers[name].alive and self._pending_on(name)]
-            if not busy:
+            # One worker dies at a time, as in production with several: the others must take its sagas over.
+            alive = [name for name in sorted(self.stack.workers) if self.stack.workers[name].alive]
+            busy = [name for name in alive if self._pending_on(name)]
+            if len(alive) < len(self.stack.workers) or not busy or not self._all_renewing():
                 continue
             name = self.random.choice(busy)
             back_at_once = self.random.random() < 0.7
@@ -107,6 +112,13 @@ class Supervisor(threading.Thread):
                 if not worker.alive:
                     worker.start()
 
+    def _all_renewing(self) -> bool:
+        """Every worker has launched and renewed its lease within the last two seconds."""
+        with psycopg.connect(self.stack.database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM saga_workers WHERE lease_until > now() + "
+                               "make_interval(secs => %s) - interval '2 seconds'", (self.lease_s,)).fetchone()
+        return row is not None and row[0] >= len(self.stack.workers)
+
     def _pending_on(self, executor: str) -> list[str]:
         with psycopg.connect(self.stack.database_url) as conn:
             rows = conn.execute("SELECT workflow_uuid FROM dbos.workflow_status WHERE status = 'PENDING' "
@@ -114,29 +126,37 @@ class Supervisor(threading.Thread):
         return [row[0] for row in rows]
 
     def _watch(self, kill: Kill) -> None:
-        """Seconds until every workflow the dead worker was running has started again somewhere (or ended)."""
+        """Seconds until every workflow the dead worker was running is recovered (re-enqueued by DBOS, or
+        already running or ended), and until each is running again somewhere."""
         deadline = time.monotonic() + 120
+        started_again = "(status = 'PENDING' AND started_at_epoch_ms > %(at)s)"
         with psycopg.connect(self.stack.database_url, autocommit=True) as conn:
-            while time.monotonic() < deadline:
-                waiting = conn.execute(
-                    "SELECT count(*) FROM dbos.workflow_status WHERE workflow_uuid = ANY(%s) AND NOT ("
-                    "status NOT IN ('PENDING', 'ENQUEUED') OR (status = 'PENDING' AND started_at_epoch_ms > %s))",
-                    (kill.pending, kill.at_ms)).fetchone()
-                if waiting is not None and waiting[0] == 0:
-                    kill.recovered_s = time.time() - kill.at_ms / 1000
-                    return
+            while time.monotonic() < deadline and kill.resumed_s is None:
+                row = conn.execute(
+                    "SELECT count(*) FILTER (WHERE status = 'PENDING' AND NOT " + started_again + "), "
+                    "count(*) FILTER (WHERE status IN ('PENDING', 'ENQUEUED') AND NOT " + started_again + ") "
+                    "FROM dbos.workflow_status WHERE workflow_uuid = ANY(%(ids)s)",
+                    {"ids": kill.pending, "at": kill.at_ms}).fetchone()
+                assert row is not None
+                now = time.time() - kill.at_ms / 1000
+                if row[0] == 0 and kill.recovered_s is None:
+                    kill.recovered_s = now
+                if row[1] == 0:
+                    kill.resumed_s = now
                 time.sleep(0.05)
 
 
-def submit(stack: SagaStack, *, sagas: int, seed: int) -> dict[str, int]:
-    """Start `sagas` sagas across the flows through the API and the sandbox; answer how many of each."""
+def submit(stack: SagaStack, *, sagas: int, seed: int, more: Any = lambda: False) -> dict[str, int]:
+    """Start `sagas` sagas across the flows through the API and the sandbox, and more while `more()` says
+    so (the supervisor needs sagas in flight for its kills); answer how many of each."""
     rng = random.Random(seed)
     started: Counter[str] = Counter()
     with stack.core() as core, stack.sandbox() as sandbox:
         people = {name: stack.login(core, name) for name in ("alice", "bob")}
         accounts = {name: {a["type"]: a for a in core.get("/v1/accounts", headers=h).json()}
                     for name, h in people.items()}
-        for n in range(sagas):
+        n = -1
+        while (n := n + 1) < sagas or more():
             name = rng.choice(sorted(people))
             draw = rng.random()
             if draw < 0.70:  # money out: some refused by the rails (13), some returned days later (66, 67)
@@ -179,6 +199,22 @@ def submit(stack: SagaStack, *, sagas: int, seed: int) -> dict[str, int]:
                 assert response.status_code == 202, response.text
                 started["kyc_check"] += 1
     return dict(started)
+
+
+def fund_alice(stack: SagaStack, amount_minor: int = 2_000_000) -> None:
+    """Money in for the customer who sends: a long run must not end in insufficient funds."""
+    with stack.core() as core, stack.sandbox() as sandbox:
+        alice = stack.login(core, "alice")
+        checking = next(a for a in core.get("/v1/accounts", headers=alice).json() if a["type"] == "checking")
+        answer = sandbox.post("/sandbox/rails/incoming", json={
+            "amount_minor": amount_minor, "currency": "EUR", "account_id": checking["id"],
+            "debtor_name": "Alice's employer", "debtor_iban": counterparty(99_999)["iban"]})
+        assert answer.status_code in (200, 201), answer.text
+
+        def credited() -> bool:
+            now = next(a for a in core.get("/v1/accounts", headers=alice).json() if a["type"] == "checking")
+            return int(Decimal(now["balance"]) * 100) >= int(Decimal(checking["balance"]) * 100) + amount_minor
+        assert stack.wait_until(credited, timeout=60), "the top-up was not credited"
 
 
 def _retrying(call: Any) -> httpx.Response:
@@ -274,13 +310,13 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
     with stack.sandbox() as sandbox:
         assert sandbox.post("/sandbox/faults", json={"rate": fault_rate, "seed": seed,
                                                      "webhook_rate": webhook_rate}).status_code in (200, 204)
+    fund_alice(stack)
     clearing_before = clearing_balances(stack)
     began = time.monotonic()
     supervisor = Supervisor(stack, kills=kills, seed=seed, lease_s=lease_s)
     supervisor.start()
-    submit(stack, sagas=sagas, seed=seed)
-    # Keep killing until the target is reached, then let every worker live and the sagas finish.
-    stack.wait_until(lambda: len(supervisor.kills) >= kills, timeout=settle_timeout_s)
+    # Sagas keep coming until the supervisor has made its kills; then every worker lives and the sagas finish.
+    submit(stack, sagas=sagas, seed=seed, more=lambda: len(supervisor.kills) < kills and supervisor.is_alive())
     supervisor.stop.set()
     supervisor.join(timeout=30)
     supervisor.restart_all()
@@ -289,21 +325,23 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
                      timeout=max(1.0, deadline - time.monotonic()))
     with stack.sandbox() as sandbox:  # returns fall due three days after settlement
         sandbox.post("/sandbox/clock/advance", json={"seconds": 4 * 86400})
+    # Returned transfers and dropped crypto each need their undoing saga (from a webhook or the poll).
     with psycopg.connect(stack.database_url + "_sandbox") as conn:
-        returned = conn.execute("SELECT count(*) FROM sandbox.objects WHERE kind = 'credit_transfer' "
-                                "AND status = 'returned'").fetchone()[0]
-    with psycopg.connect(stack.database_url) as conn:
-        def returns_done() -> bool:
-            row = conn.execute("SELECT count(*) FROM sagas WHERE kind = 'transfer_return' AND status = 'completed'"
-                               ).fetchone()
-            conn.commit()
-            return row is not None and row[0] >= returned and open_sagas(stack) == 0
-        stack.wait_until(returns_done, timeout=max(5.0, deadline - time.monotonic()))
+        came_back = conn.execute("SELECT count(*) FROM sandbox.objects WHERE (kind = 'credit_transfer' AND "
+                                 "status = 'returned') OR (kind = 'crypto_transfer' AND status = 'dropped')"
+                                 ).fetchone()[0]
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        def undone() -> bool:
+            row = conn.execute("SELECT count(*) FROM sagas WHERE kind IN ('transfer_return', 'crypto_dropped') "
+                               "AND status = 'completed'").fetchone()
+            return row is not None and row[0] >= came_back and open_sagas(stack) == 0
+        stack.wait_until(undone, timeout=max(5.0, deadline - time.monotonic()))
     report.seconds = time.monotonic() - began
     report.kills = len(supervisor.kills)
-    recovered = [k.recovered_s for k in supervisor.kills if k.pending]
-    report.unrecovered_kills = sum(1 for r in recovered if r is None)
-    report.max_recovery_s = max([r for r in recovered if r is not None], default=0.0)
+    watched = [k for k in supervisor.kills if k.pending]
+    report.unrecovered_kills = sum(1 for k in watched if k.recovered_s is None or k.resumed_s is None)
+    report.max_recovery_s = max([k.recovered_s for k in watched if k.recovered_s is not None], default=0.0)
+    report.max_resume_s = max([k.resumed_s for k in watched if k.resumed_s is not None], default=0.0)
     verify(stack, report, clearing_before=clearing_before)
     return report
 

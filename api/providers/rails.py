@@ -130,6 +130,14 @@ class RailsClient:
                                 operation="rails.pull_direct_debit")
         return _refused(to_payment(data, kind="direct_debit"))
 
+    def incoming_since(self, cursor: int) -> tuple[list[Json], int]:
+        """The statement of money received after `cursor` (oldest first, one page) and the next cursor."""
+        data = self.http.get("/v1/incoming", params={"after": str(cursor)}, operation="rails.incoming_since")
+        items, following = data.get("items"), data.get("next")
+        if not isinstance(items, list) or not isinstance(following, int) or following < cursor:
+            raise ValueError("the rails statement is not in the expected shape")
+        return [item for item in items if isinstance(item, dict)], following
+
     def direct_debit(self, debit_id: str) -> RailsPayment:
         """The pull as it is now; ProviderNotFound if there is none."""
         data = self.http.get(f"{DIRECT_DEBITS}/{quote(debit_id, safe='')}", operation="rails.direct_debit")

@@ -30,7 +30,7 @@ def config(settings: Settings, *, executor_id: str) -> DBOSConfig:
         "dbos_system_schema": SYSTEM_SCHEMA,
         "application_version": settings.saga_app_version,
         "executor_id": executor_id,
-        "sys_db_pool_size": 10,
+        "sys_db_pool_size": 20,
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.2,
     }

@@ -15,6 +15,7 @@ from typing import Any
 from dbos import DBOS, Queue, SetWorkflowID
 from dbos._error import DBOSException, DBOSMaxStepRetriesExceeded
 
+from api.config import get_settings
 from api.providers import card_client, crypto_client, kyc_client, rails_client
 from api.providers import errors as provider_errors
 from api.providers.rails import Party
@@ -23,8 +24,10 @@ from api.sagas.engine import QUEUE
 from api.sagas.waiting import final_state
 
 # Provider steps: retried by DBOS after the adapter's own retries (api/providers/http.py) gave up, with
-# waits of 1, 2, 4, ... s; a step that still fails dead-letters its saga.
-STEP_RETRY = {"retries_allowed": True, "max_attempts": 6, "interval_seconds": 1.0, "backoff_rate": 2.0}
+# waits of 1, 2, 4, ... s (settings: saga_step_attempts, saga_step_interval_seconds); a step that still
+# fails dead-letters its saga.
+STEP_RETRY = {"retries_allowed": True, "max_attempts": get_settings().saga_step_attempts,
+              "interval_seconds": get_settings().saga_step_interval_seconds, "backoff_rate": 2.0}
 TRANSFER_FINAL = frozenset({"settled", "rejected", "returned"})
 
 
@@ -86,8 +89,11 @@ def transfer_out(transfer_id: str) -> str:
     facts = store.transfer_facts(transfer_id)
     status = store.start(saga_id, "transfer_out", customer_id=facts and facts["customer_id"],
                          subject_id=transfer_id, payload={"transfer_id": transfer_id})
-    if facts is None or status in store.TERMINAL:
+    if status in store.TERMINAL:
         return status
+    if facts is None:  # not an external transfer, or no longer pending: nothing to pay
+        store.finish(saga_id, "failed", reason="the transfer is not a pending external transfer")
+        return "failed"
     try:
         payment = send_credit_transfer(saga_id, facts)
         if payment["status"] == "rejected":

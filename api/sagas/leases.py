@@ -14,10 +14,10 @@ RENEW_SQL = """
 INSERT INTO saga_workers (executor_id, lease_until) VALUES (%(me)s, now() + make_interval(secs => %(lease)s))
 ON CONFLICT (executor_id) DO UPDATE SET lease_until = excluded.lease_until, recovered_at = NULL, recovered_by = NULL
 """
-# One taker per expiry: the row is pushed a few leases ahead by whoever updates it first, so a dead worker
-# is swept again later (its workflows may have been mid-recovery) but never by two workers at once.
+# One taker per expiry: the row is pushed a lease ahead by whoever updates it first, so a dead worker is
+# swept again a lease later (a workflow it held may have been mid-recovery) but never by two at once.
 CLAIM_SQL = """
-UPDATE saga_workers SET lease_until = now() + make_interval(secs => 4 * %(lease)s),
+UPDATE saga_workers SET lease_until = now() + make_interval(secs => %(lease)s),
                         recovered_at = now(), recovered_by = %(me)s
 WHERE executor_id <> %(me)s AND lease_until < now()
 RETURNING executor_id

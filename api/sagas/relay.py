@@ -5,6 +5,9 @@
   marked published. Rows are claimed with SKIP LOCKED, so several workers relay without overlap.
 - Sweeper: an external transfer is enqueued by the API right after it commits; if that process died in
   between, the transfer is pending with no saga. The sweeper enqueues those (the workflow id makes it once).
+- Statement: money received is announced by webhook, which may never come; the rails' statement of
+  received payments is read from where the workers last stopped, and a saga is enqueued for each
+  payment (its workflow id is the payment's, so one the webhook already started is not started again).
 - Returns: a settled transfer can come back days later (R01...). The rails say so by webhook, which may
   never arrive, so settled transfers are also asked about, at most every saga_return_poll_seconds, for
   saga_return_window_seconds after settling: the bank's side of reading the rails' return files.
@@ -70,10 +73,14 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
     that did. Answers how many did."""
     rows = conn.execute(
         "UPDATE sagas SET result = result || jsonb_build_object('return_checked_at', now()) "
-        "WHERE id IN (SELECT id FROM sagas WHERE kind IN ('transfer_out', 'crypto_purchase') AND status = 'completed' "
+        "WHERE id IN (SELECT id FROM sagas s WHERE kind IN ('transfer_out', 'crypto_purchase') "
+        "  AND status = 'completed' "
+        "  AND NOT EXISTS (SELECT 1 FROM sagas u WHERE u.id IN ('transfer_return:' || s.subject_id, "
+        "                                                     'crypto_dropped:' || s.id)) "
         "  AND updated_at > now() - make_interval(secs => %s) AND (result ? 'payment_id' OR result ? 'crypto_id') "
         "  AND coalesce((result->>'return_checked_at')::timestamptz, '-infinity') < now() - make_interval(secs => %s) "
-        "  ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) "
+        "  ORDER BY (result->>'return_checked_at')::timestamptz NULLS FIRST, updated_at "  # least recently asked first
+        "  LIMIT %s FOR UPDATE SKIP LOCKED) "
         "RETURNING id, kind, subject_id, coalesce(result->>'payment_id', result->>'crypto_id')",
         (window_seconds, every_seconds, BATCH)).fetchall()
     from api.sagas import flows
@@ -98,3 +105,28 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
         except ProviderError:
             continue  # asked again at the next round
     return came_back
+
+
+def import_statement(conn: psycopg.Connection) -> int:
+    """Enqueue the saga of every payment received since the stored position (one page); answer how many."""
+    with conn.transaction():
+        row = conn.execute("SELECT position FROM provider_cursors WHERE name = 'rails.incoming' "
+                           "FOR UPDATE SKIP LOCKED").fetchone()
+        if row is None:
+            return 0  # another worker is reading it
+        try:
+            items, position = rails_client().incoming_since(int(row[0]))
+        except (ProviderError, ValueError):
+            return 0  # read again at the next round
+        if not items:
+            return 0
+        from api.sagas import flows
+
+        queue = DBOS.retrieve_queue(QUEUE)
+        assert queue is not None
+        for item in items:
+            with SetWorkflowID(f"incoming_credit:{item['id']}"):
+                queue.enqueue(flows.incoming_credit, item)
+        conn.execute("UPDATE provider_cursors SET position = %s, updated_at = now() WHERE name = 'rails.incoming'",
+                     (position,))
+    return len(items)

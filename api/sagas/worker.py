@@ -48,6 +48,7 @@ def run(executor_id: str, stop: threading.Event) -> None:
             relay.relay_outbox(conn, redis_client)
             if time.monotonic() - last_sweep >= settings.saga_sweep_seconds:
                 relay.sweep_pending_transfers(conn, older_than_seconds=settings.saga_sweep_seconds)
+                relay.import_statement(conn)
                 relay.poll_returns(conn, window_seconds=settings.saga_return_window_seconds,
                                    every_seconds=settings.saga_return_poll_seconds)
                 last_sweep = time.monotonic()

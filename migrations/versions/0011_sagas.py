@@ -70,6 +70,15 @@ CREATE TABLE provider_webhook_events (
     PRIMARY KEY (provider, event_id)
 );
 
+-- Where the workers are in a provider's statement (money received): payments whose webhook never came
+-- are found there.
+CREATE TABLE provider_cursors (
+    name       text PRIMARY KEY,
+    position   bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO provider_cursors (name) VALUES ('rails.incoming');
+
 -- A saga worker's lease: renewed while it lives; another worker recovers the workflows of an expired one.
 CREATE TABLE saga_workers (
     executor_id  text PRIMARY KEY,
@@ -82,6 +91,7 @@ CREATE TABLE saga_workers (
 
 DOWNGRADE = """
 DROP TABLE saga_workers;
+DROP TABLE provider_cursors;
 DROP TABLE provider_webhook_events;
 DROP TABLE outbox;
 DROP TABLE saga_steps;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -21,6 +21,7 @@ from sandbox.providers.common import (
     engine_of,
     fetch,
     fetch_by_key,
+    json_answer,
     new_object,
     require_key,
 )
@@ -161,3 +162,18 @@ async def _collect(tx: Tx, obj: Obj) -> None:
 
 
 TRANSITIONS: dict[str, Transition] = {"ct.settle": _settle, "ct.return": _return, "dd.collect": _collect}
+
+
+STATEMENT_PAGE = 200
+
+
+@router.get("/incoming")
+async def incoming_statement(request: Request, after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> JSONResponse:
+    """The account statement of money received: every incoming transfer after cursor `after`, oldest first,
+    at most 200, with the cursor to ask from next. A bank reads it to find payments whose webhook it missed."""
+    async with engine_of(request).pool.connection() as conn:
+        rows = await (await conn.execute(
+            "SELECT seq, data FROM sandbox.objects WHERE provider = 'rails' AND collection = 'incoming' AND seq > %s "
+            "ORDER BY seq LIMIT %s", (after, STATEMENT_PAGE))).fetchall()
+    items = [row["data"] for row in rows]
+    return json_answer({"items": items, "next": rows[-1]["seq"] if rows else after}, 200)

@@ -14,5 +14,7 @@ PORT = 47000 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
 
 @pytest.fixture(scope="package")
 def sagas() -> Iterator[SagaStack]:
-    with saga_stack(port=PORT, workers=2) as stack:
+    # Few, quick provider step retries: the dead-letter test waits for them to run out.
+    with saga_stack(port=PORT, workers=2, env={"SAGA_STEP_ATTEMPTS": "2", "SAGA_STEP_INTERVAL_SECONDS": "0.2",
+                                               "PROVIDER_MAX_ATTEMPTS": "2"}) as stack:
         yield stack

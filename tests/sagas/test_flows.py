@@ -241,3 +241,35 @@ def test_a_crypto_transfer_dropped_after_confirmation_is_credited_back(sagas: Sa
         _wait_purchase(sagas, client, alice, bought["purchase_id"], "refunded")
         after = _accounts(client, alice)["checking"]
         assert Decimal(after["balance"]) == Decimal(before["balance"]) + Decimal(quote["total"])
+
+
+def test_a_saga_whose_provider_never_answers_is_dead_lettered_with_an_alert(sagas: SagaStack) -> None:
+    with sagas.core() as client, sagas.sandbox() as sandbox:
+        alice = sagas.login(client, "alice")
+        before = _accounts(client, alice)["checking"]
+        # Every call to the providers fails with a 503 from now on: the saga's provider step runs out of tries.
+        assert sandbox.post("/sandbox/faults", json={"rate": 1.0, "seed": 5, "kinds": ["error_503"]}).status_code \
+            in (200, 204)
+        try:
+            created = _send(client, alice, before["id"], "4.20", 31)
+            with psycopg.connect(sagas.database_url) as conn:
+                def dead() -> bool:
+                    row = conn.execute("SELECT status FROM sagas WHERE id = %s",
+                                       (f"transfer_out:{created['id']}",)).fetchone()
+                    conn.commit()
+                    return row is not None and row[0] == "dead_lettered"
+                assert sagas.wait_until(dead, timeout=60)
+                alert = conn.execute("SELECT payload FROM outbox WHERE topic = 'saga.dead_lettered' "
+                                     "AND subject_id = %s", (created["id"],)).fetchone()
+            assert alert is not None and alert[0]["alert"] is True
+        finally:
+            sandbox.delete("/sandbox/faults")
+        delayed = client.get(f"/v1/transfers/{created['id']}", headers=alice).json()
+        # The money stays reserved, never silently released or sent: an operator decides.
+        assert delayed["status"] == "pending" and delayed["steps"][-1]["name"] == "dead_lettered"
+        assert Decimal(_accounts(client, alice)["checking"]["available"]) == Decimal(before["available"]) - \
+            Decimal("4.20")
+        compliance = sagas.login(client, "compliance")
+        listed = client.get("/v1/sagas", headers=compliance, params={"status": "dead_lettered"}).json()
+        assert f"transfer_out:{created['id']}" in [s["id"] for s in listed]
+        assert client.get("/v1/sagas", headers=alice).status_code == 403
