@@ -86,9 +86,9 @@ class Settings(BaseSettings):
     # application version (DBOS recovers only workflows of its own version) under a stable executor id.
     saga_app_version: str = Field(default="sagas-1", min_length=1, max_length=64)
     saga_lease_seconds: float = Field(default=10.0, ge=1, le=600)  # a worker silent this long is recovered
-    # Sagas running at once per worker. Most of a saga's life is waiting for a provider (a blocked thread,
-    # no CPU), so this is high; what it bounds is threads and database connections in use at once.
-    saga_worker_concurrency: int = Field(default=200, ge=1, le=2000)
+    # Sagas running at once per worker. Most of a saga's life is waiting for a provider (a blocked thread, no
+    # connection held); its steps share the worker's ~25 database connections (api/sagas/engine.py).
+    saga_worker_concurrency: int = Field(default=50, ge=1, le=1000)
     saga_poll_start_seconds: float = Field(default=2.0, gt=0, le=3600)  # first wait for a webhook, then poll
     saga_poll_max_seconds: float = Field(default=60.0, gt=0, le=86400)
     saga_await_seconds: float = Field(default=3 * 86400, gt=0)  # no final answer by then: dead-lettered

@@ -28,7 +28,7 @@ import psycopg
 
 from bench.saga_stack import FAST, TERMINAL, SagaStack, counterparty, saga_stack
 
-DEFAULT_PORT = 37500
+DEFAULT_PORT = 21500  # and 21600 (sandbox): below the ephemeral range, never taken by a client socket
 
 
 @dataclass
@@ -310,8 +310,8 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
     with stack.sandbox() as sandbox:
         assert sandbox.post("/sandbox/faults", json={"rate": fault_rate, "seed": seed,
                                                      "webhook_rate": webhook_rate}).status_code in (200, 204)
+    clearing_before = clearing_balances(stack)  # before the top-up: the sandbox counts it as money in
     fund_alice(stack)
-    clearing_before = clearing_balances(stack)
     began = time.monotonic()
     supervisor = Supervisor(stack, kills=kills, seed=seed, lease_s=lease_s)
     supervisor.start()

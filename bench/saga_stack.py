@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "log"
@@ -34,7 +35,8 @@ FAST = {
     "SAGA_SWEEP_SECONDS": "2", "SAGA_AWAIT_SECONDS": "120", "SAGA_RETURN_WINDOW_SECONDS": "900",
     "SAGA_RETURN_POLL_SECONDS": "4", "PROVIDER_TIMEOUT_SECONDS": "1.0",
     "SANDBOX_SETTLE_SECONDS": "0.3", "SANDBOX_SLOW_SECONDS": "1.5", "SANDBOX_WEBHOOK_BACKOFF_SECONDS": "0.3",
-    "MONEY_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING", "SAGA_WORKER_CONCURRENCY": "300",
+    "MONEY_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING", "SAGA_WORKER_CONCURRENCY": "40",
+    "LOGIN_RATE_LIMIT": "1000/minute", "LOGIN_USER_RATE_LIMIT": "10000/hour", "LOGIN_IP_RATE_LIMIT": "10000/hour",
 }
 
 
@@ -127,6 +129,7 @@ def saga_stack(*, port: int, workers: int = 2, env: dict[str, str] | None = None
     # The database outlives every process (an ExitStack inside it stops them first).
     with temporary_database("bankbot_sagas") as database_url, ExitStack() as stack:
         seed_demo(database_url)
+        redis.Redis.from_url(f"{TEST_REDIS_BASE}/6").flushdb()  # this stack's rate limits start from zero
         key = secrets.token_urlsafe(32)
         common = {**os.environ, "PYTHONPATH": str(ROOT), "ENVIRONMENT": "development", **FAST, **(env or {}),
                   "DATABASE_URL": database_url, "REDIS_URL": f"{TEST_REDIS_BASE}/6", "PROVIDER_API_KEY": key,

@@ -130,6 +130,10 @@ class RailsClient:
                                 operation="rails.pull_direct_debit")
         return _refused(to_payment(data, kind="direct_debit"))
 
+    def incoming_payment(self, payment_id: str) -> Json:
+        """A payment received, as the rails hold it (ProviderNotFound when they have none by that id)."""
+        return self.http.get(f"/v1/incoming/{quote(payment_id, safe='')}", operation="rails.incoming_payment")
+
     def incoming_since(self, cursor: int) -> tuple[list[Json], int]:
         """The statement of money received after `cursor` (oldest first, one page) and the next cursor."""
         data = self.http.get("/v1/incoming", params={"after": str(cursor)}, operation="rails.incoming_since")

@@ -18,6 +18,7 @@ from dbos._error import DBOSException, DBOSMaxStepRetriesExceeded
 from api.config import get_settings
 from api.providers import card_client, crypto_client, kyc_client, rails_client
 from api.providers import errors as provider_errors
+from api.providers.objects import ProviderObject
 from api.providers.rails import Party
 from api.sagas import store
 from api.sagas.engine import QUEUE
@@ -49,14 +50,9 @@ def saga(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
     return wrap
 
 
-def _object(value: Any) -> dict[str, Any]:
-    """A provider answer as a plain dict (checkpoints hold plain data)."""
-    if isinstance(value, dict):
-        return value
-    raw = getattr(value, "raw", None)
-    if isinstance(raw, dict):
-        return raw
-    return {k: getattr(value, k) for k in ("id", "status", "reason_code") if hasattr(value, k)}
+def _object(value: ProviderObject) -> dict[str, Any]:
+    """What a saga needs of a provider's answer, as plain data (checkpoints hold plain data)."""
+    return {"id": value.id, "status": value.status, "reason_code": value.reason_code}
 
 
 # --- external transfer out ------------------------------------------------------------------------
@@ -141,13 +137,31 @@ def saga_queue() -> Queue:
 
 # --- money coming in ------------------------------------------------------------------------------
 
+@DBOS.step(name="rails.incoming_payment", **STEP_RETRY)
+def confirm_incoming(payment_id: str) -> dict[str, Any] | None:
+    """The payment as the rails hold it, or None when they have no such payment."""
+    try:
+        return rails_client().incoming_payment(payment_id)
+    except provider_errors.ProviderNotFound:
+        return None
+
+
 @saga("incoming_credit")
-def incoming_credit(payment: dict[str, Any]) -> str:
-    """A credit transfer for one of our accounts; an unknown account's money is sent back."""
+def incoming_credit(announced: dict[str, Any]) -> str:
+    """A credit transfer for one of our accounts; an unknown account's money is sent back.
+
+    A webhook or a statement line only announces it: what is credited is what the rails confirm."""
     saga_id = DBOS.workflow_id
-    store.start(saga_id, "incoming_credit", customer_id=None, subject_id=str(payment["id"]),
-                payload={"payment_id": payment["id"], "amount_minor": payment["amount_minor"],
-                         "currency": payment["currency"]})
+    store.start(saga_id, "incoming_credit", customer_id=None, subject_id=str(announced["id"]),
+                payload={"payment_id": announced["id"]})
+    try:
+        payment = confirm_incoming(str(announced["id"]))
+    except DBOSMaxStepRetriesExceeded:
+        store.dead_letter(saga_id, "the bank rails did not confirm the payment")
+        return "dead_lettered"
+    if payment is None:
+        store.finish(saga_id, "failed", reason="the rails have no such payment: nothing credited")
+        return "failed"
     outcome = store.credit_incoming(saga_id, payment)
     if outcome != "unknown_account":
         return outcome
@@ -330,7 +344,9 @@ def crypto_purchase(order: dict[str, Any]) -> str:
 
 @saga("crypto_dropped")
 def crypto_dropped(purchase_saga_id: str, code: str | None) -> str:
-    """A purchase's crypto transfer was dropped after it was confirmed: the customer gets the money back."""
+    """Money of a purchase came back to the bank after the purchase ended: the crypto transfer was dropped
+    after it was confirmed, or the refund to the customer's other bank was returned. Either way the
+    customer's account here is credited."""
     saga_id = DBOS.workflow_id
     store.start(saga_id, "crypto_dropped", customer_id=None, subject_id=purchase_saga_id, payload={"code": code})
     for _ in range(120):  # the drop can be seen before the purchase recorded its confirmation: wait, bounded

@@ -28,6 +28,7 @@ from api.sagas.engine import QUEUE
 STREAM = "notifications"
 STREAM_MAX_LEN = 100_000
 BATCH = 200
+RETURNS_BATCH = 50  # provider calls per round: a round stays short even when the provider is slow
 
 
 def relay_outbox(conn: psycopg.Connection, redis_client: redis.Redis) -> int:
@@ -74,23 +75,31 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
     rows = conn.execute(
         "UPDATE sagas SET result = result || jsonb_build_object('return_checked_at', now()) "
         "WHERE id IN (SELECT id FROM sagas s WHERE kind IN ('transfer_out', 'crypto_purchase') "
-        "  AND status = 'completed' "
+        "  AND (status = 'completed' OR (status = 'compensated' AND result ? 'refund_id')) "
         "  AND NOT EXISTS (SELECT 1 FROM sagas u WHERE u.id IN ('transfer_return:' || s.subject_id, "
         "                                                     'crypto_dropped:' || s.id)) "
-        "  AND updated_at > now() - make_interval(secs => %s) AND (result ? 'payment_id' OR result ? 'crypto_id') "
+        "  AND updated_at > now() - make_interval(secs => %s) "
+        "  AND (result ? 'payment_id' OR result ? 'crypto_id' OR result ? 'refund_id') "
         "  AND coalesce((result->>'return_checked_at')::timestamptz, '-infinity') < now() - make_interval(secs => %s) "
         "  ORDER BY (result->>'return_checked_at')::timestamptz NULLS FIRST, updated_at "  # least recently asked first
         "  LIMIT %s FOR UPDATE SKIP LOCKED) "
-        "RETURNING id, kind, subject_id, coalesce(result->>'payment_id', result->>'crypto_id')",
-        (window_seconds, every_seconds, BATCH)).fetchall()
+        "RETURNING id, kind, subject_id, status, coalesce(result->>'payment_id', result->>'refund_id', "
+        "          result->>'crypto_id')",
+        (window_seconds, every_seconds, RETURNS_BATCH)).fetchall()
     from api.sagas import flows
 
     queue = DBOS.retrieve_queue(QUEUE)
     assert queue is not None
     came_back = 0
-    for saga_id, kind, subject_id, object_id in rows:
+    for saga_id, kind, subject_id, status, object_id in rows:
         try:
-            if kind == "transfer_out":
+            if kind == "crypto_purchase" and status == "compensated":  # its refund to the other bank
+                refund = rails_client().credit_transfer(object_id)
+                if refund.status == "returned":
+                    with SetWorkflowID(f"crypto_dropped:{saga_id}"):
+                        queue.enqueue(flows.crypto_dropped, saga_id, refund.reason_code)
+                    came_back += 1
+            elif kind == "transfer_out":
                 payment = rails_client().credit_transfer(object_id)
                 if payment.status == "returned":
                     with SetWorkflowID(f"transfer_return:{subject_id}"):

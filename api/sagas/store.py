@@ -358,7 +358,7 @@ def crypto_refunded(saga_id: str, refund_id: str | None, reason: str) -> str:
     else:
         ledger.void_hold(conn, ledger_id(saga_id, "hold"))
         _step(conn, saga_id, "kept_in_account", "done", error=reason)
-    _finish(conn, saga_id, "compensated", reason=reason)
+    _finish(conn, saga_id, "compensated", reason=reason, result={"refund_id": refund_id} if refund_id else None)
     row = conn.execute("SELECT customer_id FROM sagas WHERE id = %s", (saga_id,)).fetchone()
     _outbox(conn, "crypto_purchase.refunded", saga_id, row[0] if row else None, {"reason": reason})
     return "compensated"
@@ -371,9 +371,10 @@ def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None) -> str
     conn = _conn()
     if _lock_saga(conn, saga_id) in TERMINAL:
         return "done"
-    purchase = conn.execute("SELECT status, customer_id, payload FROM sagas WHERE id = %s FOR UPDATE",
+    purchase = conn.execute("SELECT status, customer_id, payload, result FROM sagas WHERE id = %s FOR UPDATE",
                             (purchase_saga_id,)).fetchone()
-    if purchase is None or purchase[0] != "completed":
+    refund_returned = purchase is not None and purchase[0] == "compensated" and "refund_id" in purchase[3]
+    if purchase is None or (purchase[0] != "completed" and not refund_returned):
         return purchase[0] if purchase else "unknown"
     payload = purchase[2]
     ledger.post_transfer(conn, transaction_id=ledger_id(purchase_saga_id, "dropped"),
@@ -381,10 +382,12 @@ def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None) -> str
                          to_account_id=uuid.UUID(payload["account_id"]), amount=int(payload["total_minor"]),
                          currency=payload["currency"], kind="crypto_reversal",
                          reference=f"Crypto transfer dropped: {code}")
-    _step(conn, purchase_saga_id, "dropped", "failed", error=f"dropped by the network ({code}); money returned")
+    what = "the refund to your other bank was returned" if refund_returned else "dropped by the network"
+    _step(conn, purchase_saga_id, "refund_returned" if refund_returned else "dropped", "failed",
+          error=f"{what} ({code}); the money is in your account")
     _step(conn, saga_id, "credited", "done")
     conn.execute("UPDATE sagas SET status = 'compensated', failure_reason = %s, updated_at = now() WHERE id = %s",
-                 (f"dropped_{code}".lower()[:64], purchase_saga_id))
+                 (f"{'refund_returned' if refund_returned else 'dropped'}_{code}".lower()[:64], purchase_saga_id))
     _finish(conn, saga_id, "completed")
     _outbox(conn, "crypto_purchase.dropped", purchase_saga_id, purchase[1], {"code": code})
     return "credited"

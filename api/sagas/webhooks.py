@@ -75,7 +75,8 @@ def dispatch(provider: str, event: ProviderEvent) -> str:
                 workflow_id.startswith("transfer_out:"):
             transfer_id = workflow_id.split(":", 1)[1]
             client.enqueue("transfer_return", f"transfer_return:{transfer_id}", transfer_id, data.get("reason_code"))
-        if outcome == "delivered" and event.type == "transfer.dropped" and workflow_id.startswith("crypto_purchase:"):
+        if outcome == "delivered" and workflow_id.startswith("crypto_purchase:") and \
+                event.type in ("transfer.dropped", "credit_transfer.returned"):  # dropped, or its refund returned
             client.enqueue("crypto_dropped", f"crypto_dropped:{workflow_id}", workflow_id, data.get("reason_code"))
     _record(provider, event, object_id, outcome)
     return outcome

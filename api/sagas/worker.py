@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-import time
 
 import psycopg
 import structlog
@@ -35,27 +34,37 @@ def run(executor_id: str, stop: threading.Event) -> None:
     DBOS.launch()
     DBOS.register_queue(engine.QUEUE, worker_concurrency=settings.saga_worker_concurrency,
                         polling_interval_sec=0.2, on_conflict="always_update")
-    redis_client = redis_for(settings.redis_url)
-    tick = min(settings.saga_lease_seconds / 3, settings.saga_sweep_seconds)
-    last_sweep = 0.0
+    # The lease has a thread of its own: a slow provider in the jobs below must never let it lapse (the
+    # other workers would recover this one's sagas while it still runs them) or delay a recovery.
+    watchdog = threading.Thread(target=keep_lease, args=(executor_id, stop), name="saga-lease", daemon=True)
+    watchdog.start()
     log.info("saga_worker_started", executor_id=executor_id, version=settings.saga_app_version)
+    redis_client = redis_for(settings.redis_url)
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         while not stop.is_set():
-            leases.renew(conn, executor_id=executor_id, lease_seconds=settings.saga_lease_seconds)
-            for dead in leases.claim_expired(conn, executor_id=executor_id, lease_seconds=settings.saga_lease_seconds):
-                handles = DBOS._recover_pending_workflows([dead])
-                log.warning("saga_worker_recovered", dead_executor=dead, workflows=len(handles))
             relay.relay_outbox(conn, redis_client)
-            if time.monotonic() - last_sweep >= settings.saga_sweep_seconds:
-                relay.sweep_pending_transfers(conn, older_than_seconds=settings.saga_sweep_seconds)
-                relay.import_statement(conn)
-                relay.poll_returns(conn, window_seconds=settings.saga_return_window_seconds,
-                                   every_seconds=settings.saga_return_poll_seconds)
-                last_sweep = time.monotonic()
-            stop.wait(tick)
-        leases.release(conn, executor_id=executor_id)
+            relay.sweep_pending_transfers(conn, older_than_seconds=settings.saga_sweep_seconds)
+            relay.import_statement(conn)
+            relay.poll_returns(conn, window_seconds=settings.saga_return_window_seconds,
+                               every_seconds=settings.saga_return_poll_seconds)
+            stop.wait(settings.saga_sweep_seconds)
+    watchdog.join(timeout=10)
     DBOS.destroy(workflow_completion_timeout_sec=5)
     log.info("saga_worker_stopped", executor_id=executor_id)
+
+
+def keep_lease(executor_id: str, stop: threading.Event) -> None:
+    """Renew this worker's lease a few times per lease, and recover the workflows of expired ones."""
+    settings = get_settings()
+    lease = settings.saga_lease_seconds
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        while not stop.is_set():
+            leases.renew(conn, executor_id=executor_id, lease_seconds=lease)
+            for dead in leases.claim_expired(conn, executor_id=executor_id, lease_seconds=lease):
+                handles = DBOS._recover_pending_workflows([dead])
+                log.warning("saga_worker_recovered", dead_executor=dead, workflows=len(handles))
+            stop.wait(lease / 4)
+        leases.release(conn, executor_id=executor_id)
 
 
 def main(argv: list[str] | None = None) -> None:

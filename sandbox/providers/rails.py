@@ -167,6 +167,12 @@ TRANSITIONS: dict[str, Transition] = {"ct.settle": _settle, "ct.return": _return
 STATEMENT_PAGE = 200
 
 
+@router.get("/incoming/{object_id}")
+async def get_incoming(request: Request, object_id: str) -> JSONResponse:
+    """A payment received, by id: a bank confirms a webhook's news here before crediting anyone."""
+    return await fetch(request, PROVIDER, "incoming", object_id)
+
+
 @router.get("/incoming")
 async def incoming_statement(request: Request, after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> JSONResponse:
     """The account statement of money received: every incoming transfer after cursor `after`, oldest first,

@@ -24,7 +24,7 @@ from api.providers.kyc import KycClient
 from api.providers.rails import RailsClient
 from tests.sandbox_server import running_sandbox
 
-PORT = 49100 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET") or 0)
+PORT = 23100 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET") or 0)
 API_KEY = "sbx-" + secrets.token_urlsafe(32)
 CLIENT_TIMEOUT_SECONDS = 0.5  # below SANDBOX_SLOW_SECONDS, so slow faults are timeouts to the client
 SLOW_SECONDS = 1

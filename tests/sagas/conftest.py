@@ -9,7 +9,7 @@ import pytest
 
 from bench.saga_stack import SagaStack, saga_stack
 
-PORT = 47000 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
+PORT = 21000 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
 
 
 @pytest.fixture(scope="package")

@@ -12,7 +12,7 @@ from bench.chaos import run
 from bench.saga_stack import FAST, saga_stack
 
 pytestmark = pytest.mark.e2e
-PORT = 47300 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
+PORT = 21300 + int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))
 LEASE_S = float(FAST["SAGA_LEASE_SECONDS"])
 
 

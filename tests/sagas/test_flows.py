@@ -89,7 +89,8 @@ def test_money_coming_in_is_credited_once(sagas: SagaStack) -> None:
     with sagas.core() as client, sagas.sandbox() as sandbox:
         alice = sagas.login(client, "alice")
         savings = _accounts(client, alice)["savings"]
-        answer = sandbox.post("/sandbox/rails/incoming", headers={"X-Sandbox-Fault": "duplicate"}, json={
+        # Delivered twice, and followed by a well-signed event about a payment the rails never received.
+        answer = sandbox.post("/sandbox/rails/incoming", headers={"X-Sandbox-Fault": "duplicate,unknown_object"}, json={
             "amount_minor": 2500, "currency": "EUR", "account_id": savings["id"], "debtor_name": "Dora Sender",
             "debtor_iban": counterparty(9)["iban"], "reference": "Rent share"})
         assert answer.status_code in (200, 201), answer.text
@@ -103,10 +104,15 @@ def test_money_coming_in_is_credited_once(sagas: SagaStack) -> None:
             received = [a for a in attempts if a["type"] == "credit_transfer.received"]
             return sum(1 for a in received if a["status_code"] == 200) >= 2
         assert sagas.wait_until(both_delivered, timeout=30)
-        assert Decimal(_accounts(client, alice)["savings"]["balance"]) == Decimal(savings["balance"]) + 25
-        with psycopg.connect(sagas.database_url) as conn:
+        with psycopg.connect(sagas.database_url, autocommit=True) as conn:
+            def refused() -> bool:  # the announced payment the rails do not have: failed, nothing credited
+                row = conn.execute("SELECT count(*) FROM sagas WHERE kind = 'incoming_credit' AND status = 'failed' "
+                                   "AND failure_reason LIKE 'the rails have no such payment%'").fetchone()
+                return row is not None and row[0] >= 1
+            assert sagas.wait_until(refused, timeout=30)
             count = conn.execute("SELECT count(*) FROM ledger_transactions WHERE kind = 'incoming_transfer'").fetchone()
         assert count == (1,)
+        assert Decimal(_accounts(client, alice)["savings"]["balance"]) == Decimal(savings["balance"]) + 25
 
 
 def test_a_provider_webhook_with_a_bad_signature_is_refused(sagas: SagaStack) -> None:
@@ -273,3 +279,20 @@ def test_a_saga_whose_provider_never_answers_is_dead_lettered_with_an_alert(saga
         listed = client.get("/v1/sagas", headers=compliance, params={"status": "dead_lettered"}).json()
         assert f"transfer_out:{created['id']}" in [s["id"] for s in listed]
         assert client.get("/v1/sagas", headers=alice).status_code == 403
+
+
+def test_money_whose_webhook_never_comes_is_found_in_the_statement(sagas: SagaStack) -> None:
+    with sagas.core() as client, sagas.sandbox() as sandbox:
+        alice = sagas.login(client, "alice")
+        savings = _accounts(client, alice)["savings"]
+        answer = sandbox.post("/sandbox/rails/incoming", headers={"X-Sandbox-Fault": "never"}, json={
+            "amount_minor": 4321, "currency": "EUR", "account_id": savings["id"], "debtor_name": "Quiet Sender",
+            "debtor_iban": counterparty(41)["iban"]})
+        assert answer.status_code in (200, 201), answer.text
+        attempts = sandbox.get("/sandbox/webhooks", params={"provider": "rails"}).json()
+        assert all(a["status_code"] is None for a in attempts if a["object_id"] == answer.json()["id"])
+
+        def credited() -> bool:
+            return Decimal(_accounts(client, alice)["savings"]["balance"]) == Decimal(savings["balance"]) + \
+                Decimal("43.21")
+        assert sagas.wait_until(credited, timeout=30)

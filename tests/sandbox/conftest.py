@@ -20,8 +20,8 @@ from api.webhooks.signing import verify
 from tests.sandbox_server import TEST_SECRETS, Sandbox, running_sandbox
 
 PORT_OFFSET = int(os.environ.get("BANKBOT_TEST_PORT_OFFSET") or 0)
-SANDBOX_PORT = 48100 + PORT_OFFSET
-RECEIVER_PORT = 48150 + PORT_OFFSET
+SANDBOX_PORT = 22100 + PORT_OFFSET  # below the ephemeral range (32768+): never taken by a client socket
+RECEIVER_PORT = 22150 + PORT_OFFSET
 SLOW_SECONDS = 1.0
 SETTLE_SECONDS = 0.3
 
