@@ -1,6 +1,6 @@
 """Chaos: sagas across the flows with random provider faults while saga workers are SIGKILLed and restarted.
 
-    python -m bench.chaos [--sagas 600] [--kills 60] [--seed 7]      # `make chaos`
+    python -m bench.chaos [--sagas 400] [--kills 30] [--seed 7]      # `make chaos`
 
 A supervisor kills a random worker at random moments; most come back at once under the same executor
 id (DBOS recovers their workflows on start), some stay dead for longer than the lease, so the other
@@ -348,8 +348,8 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sagas", type=int, default=600)
-    parser.add_argument("--kills", type=int, default=60)
+    parser.add_argument("--sagas", type=int, default=400)
+    parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--webhook-rate", type=float, default=0.3)
