@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     saga_app_version: str = Field(default="sagas-1", min_length=1, max_length=64)
     saga_lease_seconds: float = Field(default=10.0, ge=1, le=600)  # a worker silent this long is recovered
     # Sagas running at once per worker. Most of a saga's life is waiting for a provider (a blocked thread, no
-    # connection held); its steps share the worker's ~25 database connections (api/sagas/engine.py).
+    # connection held); its steps share the worker's ~15 database connections (api/sagas/engine.py).
     saga_worker_concurrency: int = Field(default=50, ge=1, le=1000)
     saga_poll_start_seconds: float = Field(default=2.0, gt=0, le=3600)  # first wait for a webhook, then poll
     saga_poll_max_seconds: float = Field(default=60.0, gt=0, le=86400)

@@ -97,7 +97,6 @@ class Supervisor(threading.Thread):
                 if back_at_once:
                     worker.start()  # DBOS recovers its own workflows at launch
             self.kills.append(kill)
-            threading.Thread(target=self._watch, args=(kill,), daemon=True).start()
             if not back_at_once:  # gone for longer than the lease: the other worker's watchdog must recover them
                 threading.Timer(self.lease_s * 2.5, self._restart, args=(name,)).start()
 
@@ -125,25 +124,31 @@ class Supervisor(threading.Thread):
                                 "AND executor_id = %s", (executor,)).fetchall()
         return [row[0] for row in rows]
 
-    def _watch(self, kill: Kill) -> None:
-        """Seconds until every workflow the dead worker was running is recovered (re-enqueued by DBOS, or
-        already running or ended), and until each is running again somewhere."""
-        deadline = time.monotonic() + 120
+    def watch(self, done: threading.Event) -> None:
+        """For each kill, seconds until every workflow the dead worker was running is recovered (re-enqueued
+        by DBOS, or already running or ended), and until each is running again somewhere. One thread and
+        one connection for all kills (PostgreSQL's connections are shared with the stack under test)."""
         started_again = "(status = 'PENDING' AND started_at_epoch_ms > %(at)s)"
         with psycopg.connect(self.stack.database_url, autocommit=True) as conn:
-            while time.monotonic() < deadline and kill.resumed_s is None:
-                row = conn.execute(
-                    "SELECT count(*) FILTER (WHERE status = 'PENDING' AND NOT " + started_again + "), "
-                    "count(*) FILTER (WHERE status IN ('PENDING', 'ENQUEUED') AND NOT " + started_again + ") "
-                    "FROM dbos.workflow_status WHERE workflow_uuid = ANY(%(ids)s)",
-                    {"ids": kill.pending, "at": kill.at_ms}).fetchone()
-                assert row is not None
-                now = time.time() - kill.at_ms / 1000
-                if row[0] == 0 and kill.recovered_s is None:
-                    kill.recovered_s = now
-                if row[1] == 0:
-                    kill.resumed_s = now
-                time.sleep(0.05)
+            while not (done.is_set() and all(k.resumed_s is not None or not k.pending for k in self.kills)):
+                for kill in [k for k in list(self.kills) if k.pending and k.resumed_s is None]:
+                    if time.time() - kill.at_ms / 1000 > 120:
+                        continue  # given up on: counted as not recovered
+                    row = conn.execute(
+                        "SELECT count(*) FILTER (WHERE status = 'PENDING' AND NOT " + started_again + "), "
+                        "count(*) FILTER (WHERE status IN ('PENDING', 'ENQUEUED') AND NOT " + started_again + ") "
+                        "FROM dbos.workflow_status WHERE workflow_uuid = ANY(%(ids)s)",
+                        {"ids": kill.pending, "at": kill.at_ms}).fetchone()
+                    assert row is not None
+                    now = time.time() - kill.at_ms / 1000
+                    if row[0] == 0 and kill.recovered_s is None:
+                        kill.recovered_s = now
+                    if row[1] == 0:
+                        kill.resumed_s = now
+                if done.is_set() and all(time.time() - k.at_ms / 1000 > 120 for k in self.kills
+                                         if k.pending and k.resumed_s is None):
+                    return
+                time.sleep(0.1)
 
 
 def submit(stack: SagaStack, *, sagas: int, seed: int, more: Any = lambda: False) -> dict[str, int]:
@@ -315,6 +320,9 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
     began = time.monotonic()
     supervisor = Supervisor(stack, kills=kills, seed=seed, lease_s=lease_s)
     supervisor.start()
+    sagas_done = threading.Event()
+    watcher = threading.Thread(target=supervisor.watch, args=(sagas_done,), daemon=True)
+    watcher.start()
     # Sagas keep coming until the supervisor has made its kills; then every worker lives and the sagas finish.
     submit(stack, sagas=sagas, seed=seed, more=lambda: len(supervisor.kills) < kills and supervisor.is_alive())
     supervisor.stop.set()
@@ -337,6 +345,8 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
             return row is not None and row[0] >= came_back and open_sagas(stack) == 0
         stack.wait_until(undone, timeout=max(5.0, deadline - time.monotonic()))
     report.seconds = time.monotonic() - began
+    sagas_done.set()
+    watcher.join(timeout=130)
     report.kills = len(supervisor.kills)
     watched = [k for k in supervisor.kills if k.pending]
     report.unrecovered_kills = sum(1 for k in watched if k.recovered_s is None or k.resumed_s is None)

@@ -121,7 +121,7 @@ def make_pool(url: str) -> AsyncConnectionPool:
         conn.row_factory = dict_row  # type: ignore[assignment]
         await conn.set_autocommit(True)
 
-    return AsyncConnectionPool(url, min_size=1, max_size=12, open=False, configure=configure, timeout=10)
+    return AsyncConnectionPool(url, min_size=1, max_size=8, open=False, configure=configure, timeout=10)
 
 
 def new_id(prefix: str) -> str:

@@ -23,7 +23,7 @@ class NoSuchSaga(LookupError):
 @lru_cache(maxsize=1)
 def dbos_client() -> DBOSClient:
     return DBOSClient(system_database_url=sqlalchemy_url(get_settings().database_url),
-                      dbos_system_schema=SYSTEM_SCHEMA, system_database_pool_size=5)
+                      dbos_system_schema=SYSTEM_SCHEMA, system_database_pool_size=3)
 
 
 def enqueue(workflow_name: str, workflow_id: str, *args: Any) -> None:

@@ -30,9 +30,9 @@ def config(settings: Settings, *, executor_id: str) -> DBOSConfig:
         "dbos_system_schema": SYSTEM_SCHEMA,
         "application_version": settings.saga_app_version,
         "executor_id": executor_id,
-        # Connections per worker, with the transaction steps' pool below: about 25, so a few workers, the
+        # Connections per worker, with the transaction steps' pool below: about 15, so a few workers, the
         # core and PostgreSQL's default 100 connections fit together. Waiting sagas hold none.
-        "sys_db_pool_size": 12,
+        "sys_db_pool_size": 8,
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.2,
     }
@@ -43,7 +43,7 @@ def datasource() -> SQLAlchemyDatasource:
     """The transaction steps' database: the ledger's, so a posting commits with its checkpoint."""
     settings = get_settings()
     return SQLAlchemyDatasource.create(sqlalchemy_url(settings.database_url), schema=SYSTEM_SCHEMA,
-                                       engine_kwargs={"pool_size": 6, "max_overflow": 4, "pool_timeout": 60,
+                                       engine_kwargs={"pool_size": 4, "max_overflow": 2, "pool_timeout": 60,
                                                       "pool_pre_ping": True})
 
 

@@ -65,7 +65,9 @@ def _stack(command: str, database_url: str) -> None:
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack stops when the end-to-end tests are done, before the saga stacks start
+# (PostgreSQL's 100 connections are shared by every stack of a run).
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     assert MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does it first)"
     redis.Redis.from_url(REDIS_URL).flushdb()
