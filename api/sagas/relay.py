@@ -1,4 +1,4 @@
-"""The outbox relay and the sweeper: the two periodic jobs of a saga worker besides its workflows.
+"""The periodic jobs of a saga worker, besides its workflows: outbox, sweeper, statement, returns.
 
 - Outbox: events written with the changes they announce (api/sagas/store.py) are published to the Redis
   stream `notifications` (at least once: each entry carries the outbox id for consumers to dedupe), then

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
 
+from api.sagas.relay import STREAM
 from api.webhooks.signing import sign
-from bench.saga_stack import SagaStack, counterparty
+from bench.saga_stack import TEST_REDIS_BASE, SagaStack, counterparty
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +59,15 @@ def test_an_external_transfer_is_paid_on_the_rails_and_settles(sagas: SagaStack)
         assert Decimal(after["balance"]) == Decimal(checking["balance"]) - Decimal("12.40")
         effects = sandbox.get("/sandbox/effects", params={"idempotency_key": f"transfer_out:{created['id']}"}).json()
         assert len(effects) == 1 and effects[0]["amount_minor"] == 1240, effects
+
+    # The news went out through the outbox: written with the settlement, relayed to the notifications stream.
+    stream = redis.Redis.from_url(f"{TEST_REDIS_BASE}/6")
+
+    def announced() -> list[dict[bytes, bytes]]:
+        return [fields for _, fields in stream.xrange(STREAM)
+                if fields[b"topic"] == b"transfer.completed" and fields[b"subject_id"] == created["id"].encode()]
+    assert sagas.wait_until(lambda: bool(announced()), timeout=30)
+    assert len(announced()) == 1 and json.loads(announced()[0][b"payload"])["amount"] == 1240
 
 
 def test_a_transfer_the_rails_refuse_fails_and_releases_the_money(sagas: SagaStack) -> None:
