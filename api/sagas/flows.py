@@ -343,14 +343,16 @@ def crypto_purchase(order: dict[str, Any]) -> str:
 
 
 @saga("crypto_dropped")
-def crypto_dropped(purchase_saga_id: str, code: str | None) -> str:
+def crypto_dropped(purchase_saga_id: str, code: str | None, cause: str) -> str:
     """Money of a purchase came back to the bank after the purchase ended: the crypto transfer was dropped
     after it was confirmed, or the refund to the customer's other bank was returned. Either way the
     customer's account here is credited."""
     saga_id = DBOS.workflow_id
-    store.start(saga_id, "crypto_dropped", customer_id=None, subject_id=purchase_saga_id, payload={"code": code})
+    assert cause in ("dropped", "refund_returned")
+    store.start(saga_id, "crypto_dropped", customer_id=None, subject_id=purchase_saga_id,
+                payload={"code": code, "cause": cause})
     for _ in range(120):  # the drop can be seen before the purchase recorded its confirmation: wait, bounded
-        outcome = store.crypto_dropped(saga_id, purchase_saga_id, code)
+        outcome = store.crypto_dropped(saga_id, purchase_saga_id, code, cause)
         if outcome != "running":
             if outcome not in ("credited", "done"):
                 store.finish(saga_id, "completed", reason=f"nothing to credit: the purchase is {outcome}")

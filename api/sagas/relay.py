@@ -77,7 +77,7 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
         "WHERE id IN (SELECT id FROM sagas s WHERE kind IN ('transfer_out', 'crypto_purchase') "
         "  AND (status = 'completed' OR (status = 'compensated' AND result ? 'refund_id')) "
         "  AND NOT EXISTS (SELECT 1 FROM sagas u WHERE u.id IN ('transfer_return:' || s.subject_id, "
-        "                                                     'crypto_dropped:' || s.id)) "
+        "                  'crypto_dropped:' || s.id, 'crypto_refund_returned:' || s.id)) "
         "  AND updated_at > now() - make_interval(secs => %s) "
         "  AND (result ? 'payment_id' OR result ? 'crypto_id' OR result ? 'refund_id') "
         "  AND coalesce((result->>'return_checked_at')::timestamptz, '-infinity') < now() - make_interval(secs => %s) "
@@ -96,8 +96,8 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
             if kind == "crypto_purchase" and status == "compensated":  # its refund to the other bank
                 refund = rails_client().credit_transfer(object_id)
                 if refund.status == "returned":
-                    with SetWorkflowID(f"crypto_dropped:{saga_id}"):
-                        queue.enqueue(flows.crypto_dropped, saga_id, refund.reason_code)
+                    with SetWorkflowID(f"crypto_refund_returned:{saga_id}"):
+                        queue.enqueue(flows.crypto_dropped, saga_id, refund.reason_code, "refund_returned")
                     came_back += 1
             elif kind == "transfer_out":
                 payment = rails_client().credit_transfer(object_id)
@@ -109,7 +109,7 @@ def poll_returns(conn: psycopg.Connection, *, window_seconds: float, every_secon
                 crypto = crypto_client().transfer_status(object_id)
                 if crypto.status == "dropped":
                     with SetWorkflowID(f"crypto_dropped:{saga_id}"):
-                        queue.enqueue(flows.crypto_dropped, saga_id, crypto.reason_code)
+                        queue.enqueue(flows.crypto_dropped, saga_id, crypto.reason_code, "dropped")
                     came_back += 1
         except ProviderError:
             continue  # asked again at the next round

@@ -365,7 +365,7 @@ def crypto_refunded(saga_id: str, refund_id: str | None, reason: str) -> str:
 
 
 @transaction("crypto.dropped")
-def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None) -> str:
+def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None, cause: str) -> str:
     """A confirmed transfer was dropped from the chain later: the gateway owes the money back, so the
     customer's account is credited (from clearing) once."""
     conn = _conn()
@@ -373,9 +373,14 @@ def crypto_dropped(saga_id: str, purchase_saga_id: str, code: str | None) -> str
         return "done"
     purchase = conn.execute("SELECT status, customer_id, payload, result FROM sagas WHERE id = %s FOR UPDATE",
                             (purchase_saga_id,)).fetchone()
-    refund_returned = purchase is not None and purchase[0] == "compensated" and "refund_id" in purchase[3]
-    if purchase is None or (purchase[0] != "completed" and not refund_returned):
-        return purchase[0] if purchase else "unknown"
+    if purchase is None:
+        return "unknown"
+    # A drop counts only against a completed purchase (one that saw the drop itself refunded already); a
+    # returned refund only against a purchase that refunded.
+    refund_returned = cause == "refund_returned"
+    expected = "compensated" if refund_returned else "completed"
+    if purchase[0] != expected or (refund_returned and "refund_id" not in purchase[3]):
+        return purchase[0]
     payload = purchase[2]
     ledger.post_transfer(conn, transaction_id=ledger_id(purchase_saga_id, "dropped"),
                          from_account_id=bank_account(conn, "clearing", payload["currency"]).id,

@@ -77,7 +77,9 @@ def dispatch(provider: str, event: ProviderEvent) -> str:
             client.enqueue("transfer_return", f"transfer_return:{transfer_id}", transfer_id, data.get("reason_code"))
         if outcome == "delivered" and workflow_id.startswith("crypto_purchase:") and \
                 event.type in ("transfer.dropped", "credit_transfer.returned"):  # dropped, or its refund returned
-            client.enqueue("crypto_dropped", f"crypto_dropped:{workflow_id}", workflow_id, data.get("reason_code"))
+            cause = "dropped" if event.type == "transfer.dropped" else "refund_returned"
+            client.enqueue("crypto_dropped", f"crypto_{cause}:{workflow_id}", workflow_id, data.get("reason_code"),
+                           cause)
     _record(provider, event, object_id, outcome)
     return outcome
 
