@@ -233,14 +233,19 @@ def up(args: argparse.Namespace) -> None:
     stack = services(args, resolve_secrets())
     if not any(running_pid(args.name, s) for s in stack if s.name.startswith("core")):
         reset_metrics(args.name)
+    missing = []
     for service in stack:
         pid = running_pid(args.name, service)
         if pid is not None:
             print(f"{service.name:13} already running (pid {pid}) on port {service.port}")
             continue
+        missing.append(service)
+    # Every port is checked before anything starts: a taken one leaves nothing half started.
+    for service in missing:
         if service.port is not None and port_in_use(service.port):
             sys.exit(f"port {service.port} is taken by another process, so {service.name} cannot start.\n"
                      f"Find it with:  ss -ltnp 'sport = :{service.port}'  and stop it, or run `make down`.")
+    for service in missing:
         pid = start(args.name, service)
         where = f"on port {service.port}" if service.port else "(no port)"
         print(f"{service.name:13} starting (pid {pid}) {where}, "
