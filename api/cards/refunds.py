@@ -19,6 +19,7 @@ from api.deps import CustomerIdDep, SessionDep
 from api.money import InvalidMoney, to_decimal_string, to_minor
 from api.problems import Problem
 from api.sagas import client
+from api.sagas.service import steps_of
 
 router = APIRouter(prefix="/v1", tags=["cards"])
 # The saga's status as the customer sees the refund.
@@ -69,12 +70,10 @@ def _refund(session: Any, customer_id: uuid.UUID, transaction_id: uuid.UUID) -> 
                            {"id": f"card_refund:{transaction_id}", "customer": customer_id}).mappings().first()
     if saga is None:
         return None
-    steps = session.execute(text("SELECT name, status, at, error FROM saga_steps WHERE saga_id = :id ORDER BY seq"),
-                            {"id": saga["id"]}).mappings().all()
     payload = saga["payload"]
     return {"refund_id": saga["id"], "transaction_id": transaction_id, "status": REFUND_STATUS[saga["status"]],
             "amount": to_decimal_string(int(payload["amount"]), payload["currency"]), "currency": payload["currency"],
-            "failure_reason": saga["failure_reason"], "steps": [dict(s) for s in steps if s["name"] != "started"]}
+            "failure_reason": saga["failure_reason"], "steps": steps_of(session, saga["id"])}
 
 
 @router.post("/card-refunds", status_code=202, response_model=RefundOut)

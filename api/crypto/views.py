@@ -22,6 +22,7 @@ from api.problems import Problem
 from api.providers import crypto_client
 from api.providers.errors import ProviderError, ProviderNotFound, ProviderRejected
 from api.sagas import client
+from api.sagas.service import steps_of
 from api.transfers import idempotency
 from api.transfers.iban import valid_iban
 
@@ -171,9 +172,7 @@ def _purchase(session: Any, customer_id: uuid.UUID, saga_id: str) -> dict[str, A
                                 "customer_id = :customer"), {"id": saga_id, "customer": customer_id}).first()
     if saga is None:
         return None
-    steps = session.execute(text("SELECT name, status, at, error FROM saga_steps WHERE saga_id = :id AND "
-                                 "name <> 'started' ORDER BY seq"), {"id": saga_id}).mappings().all()
-    return _out(saga_id, saga[0], saga[2], saga[1], [dict(step) for step in steps])
+    return _out(saga_id, saga[0], saga[2], saga[1], steps_of(session, saga_id))
 
 
 @router.get("/purchases/{purchase_id}", response_model=PurchaseOut)
