@@ -1,0 +1,1 @@
+"""Messaging channels (Telegram, Slack, Twilio SMS): verification, linking, forwarding, replies."""
