@@ -1,19 +1,34 @@
-// The web chat: signs in with the OAuth2 password flow, keeps the token in memory only.
-// During a handoff to a support agent the bot is quiet; the agent's lines are read from the redacted
-// transcript (polled with `after`), exactly as they were stored.
+// The web chat: signs in with the OAuth2 password flow and keeps the token in memory only.
+// The bot's answers come back with each message sent. Everything else the customer did not ask for in
+// that request (a support agent's lines, the agent typing, notices such as "no agent is free yet", the
+// bot's "anything else?" after a handoff) arrives live on the conversation's event stream (live.js):
+// no polling. Every text is shown with textContent, never as markup.
 "use strict";
+const AGENT_TYPING_MS = 5000;  // the console sends "typing" at most every 2.5 s while the agent types
+const $ = (id) => document.getElementById(id);
 let token = null;
 let conversationId = null;
-let handoffOpen = false;
-let transcriptCursor = null;  // id of the last transcript line seen while polling
-let polling = null;
-const POLL_MS = 2000;
-const $ = (id) => document.getElementById(id);
+let live = null;            // the conversation's event stream, once there is a conversation
+let handoff = null;         // {id, status, overdue} while one is open
+let botLinesLive = false;   // after a handoff closes the bot speaks first (on the stream), until the next send
+let sending = 0;            // messages waiting for the bot's answer
+let typingTimer = null;
+const shown = new Set();    // "role:id" of the stream's lines already on screen (a reconnect may replay)
 
-function say(text, who) {
+function say(text, who, options = {}) {
   const div = document.createElement("div");
   div.className = "msg " + who;
-  div.textContent = text;  // never innerHTML: bot text is data, not markup
+  if (options.label) {
+    const label = document.createElement("span");
+    label.className = "who";
+    label.textContent = options.label;
+    div.appendChild(label);
+  }
+  div.appendChild(document.createTextNode(text));  // never innerHTML: message text is data, not markup
+  const time = document.createElement("time");
+  if (options.at) time.dateTime = options.at;
+  time.textContent = clockTime(options.at);
+  div.appendChild(time);
   $("log").appendChild(div);
   $("log").scrollTop = $("log").scrollHeight;
   return div;
@@ -33,72 +48,150 @@ function showButtons(buttons) {
   $("log").appendChild(row);
 }
 
-async function send(text, shown) {
-  say(shown || text, "me");
-  $("error").textContent = "";
+function showTyping(text, forMs) {
+  clearTimeout(typingTimer);
+  $("typing").textContent = text;
+  $("typing").hidden = false;
+  if (forMs) typingTimer = setTimeout(hideTyping, forMs);
+}
+
+function hideTyping() {
+  clearTimeout(typingTimer);
+  $("typing").hidden = true;
+  if (sending > 0) showTyping("The assistant is typing…");
+}
+
+function showError(text) {
+  $("error").textContent = text || "";
+}
+
+async function send(text, shownText) {
+  say(shownText || text, "me", { label: "You" });
+  showError("");
+  botLinesLive = false;
+  sending += 1;
+  showTyping("The assistant is typing…");
   const body = { text };
   if (conversationId) body.conversation_id = conversationId;
-  const res = await fetch("/v1/chat/messages", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-    body: JSON.stringify(body),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) { $("error").textContent = data.title || ("Error " + res.status); return; }
-  conversationId = data.conversation_id;
+  let res = null;
+  let data = {};
+  try {
+    res = await fetch("/v1/chat/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+      body: JSON.stringify(body),
+    });
+    data = await res.json().catch(() => ({}));
+  } catch (err) {
+    showError("You seem to be offline: the message was not sent.");
+  } finally {
+    sending -= 1;
+    hideTyping();
+  }
+  if (!res) return;
+  if (!res.ok) { showError(data.title || ("Error " + res.status)); return; }
+  if (!conversationId) { conversationId = data.conversation_id; startLive(); }
   for (const m of data.messages) {
-    if (m.text) say(m.text, "bot");
+    if (m.text) say(m.text, "bot", { label: "Assistant" });
     showButtons(m.buttons);
   }
-  if (data.handoff && !handoffOpen) startHandoff();
+  setHandoff(data.handoff ? sameHandoff(data.handoff) : null);
 }
 
-function setStatus(text) {
-  $("status").textContent = text || "";
+// A handoff reference from the server, with what is already known about it (overdue, callback) kept.
+function sameHandoff(ref) {
+  return handoff && handoff.id === ref.id ? { ...handoff, ...ref } : { ...ref };
+}
+
+// The status bar above the conversation: where the handoff stands, and the callback offer when overdue.
+function setHandoff(next) {
+  const wasOpen = handoff !== null;
+  handoff = next && next.status !== "closed" ? next : null;
+  if (!handoff) {
+    setStatus("");
+    if (wasOpen) {
+      botLinesLive = true;
+      say("The support agent has handed you back to the assistant. Ask me anything.", "note");
+    }
+    return;
+  }
+  if (handoff.status === "active") setStatus("A support agent is in this chat.");
+  else if (handoff.overdue) {
+    setStatus(handoff.callback_requested ? "No agent is free yet. We will call you back."
+      : "No agent is free yet. The assistant is still here for you, or we can call you back.",
+    !handoff.callback_requested);
+  } else setStatus("Waiting for a support agent. You can keep typing here.");
+}
+
+function setStatus(text, offerCallback = false) {
+  $("status-text").textContent = text;
   $("status").hidden = !text;
+  $("callback").hidden = !offerCallback;
 }
 
-async function pollTranscript() {
-  const params = new URLSearchParams({ limit: "200" });
-  if (transcriptCursor !== null) params.set("after", String(transcriptCursor));
-  const res = await fetch(`/v1/conversations/${conversationId}/transcript?${params}`, {
-    headers: { "Authorization": "Bearer " + token },
+function setConnection(state) {
+  const text = state === "reconnecting" ? "reconnecting…" : "";
+  $("connection").textContent = text;
+  $("connection").hidden = !text;
+}
+
+function startLive() {
+  if (live) live.close();
+  live = openLiveStream({
+    url: `/v1/conversations/${conversationId}/events`,
+    token,
+    onEvent: onLiveEvent,
+    onState: (state) => setConnection(state),
   });
-  if (!res.ok) return;  // try again on the next tick
-  const data = await res.json();
-  for (const m of data.messages) {
-    transcriptCursor = Math.max(transcriptCursor || 0, m.id);
-    if (m.role === "agent") say(m.text, "agent");  // the bot's and the customer's own lines are already shown
-  }
-  const status = data.handoff ? data.handoff.status : "closed";
-  if (status === "active") setStatus("A support agent is in this chat.");
-  if (status === "closed") {
-    stopHandoff();
-    say("The support agent has handed you back to the assistant. Ask me anything.", "note");
+}
+
+function onLiveEvent(name, data) {
+  if (name === "message") onLiveMessage(data);
+  else if (name === "typing" && data.role === "agent") showTyping("Support agent is typing…", AGENT_TYPING_MS);
+  else if (name === "handoff" && (!handoff || handoff.id === data.id || data.status !== "closed")) {
+    setHandoff(sameHandoff(data));  // (the close of an older handoff is no news)
   }
 }
 
-function startHandoff() {
-  handoffOpen = true;
-  setStatus("Waiting for a support agent. You can keep typing here.");
-  const tick = () => pollTranscript().catch(() => {}).finally(() => {
-    if (handoffOpen) polling = setTimeout(tick, POLL_MS);
-  });
-  tick();
+function onLiveMessage(m) {
+  const key = `${m.role}:${m.id}`;
+  if (shown.has(key)) return;
+  shown.add(key);
+  if (m.role === "agent") {
+    hideTyping();
+    say(m.text, "agent", { label: "Support agent", at: m.sent_at });
+  } else if (m.role === "notice") {
+    say(m.text, "notice", { label: "Notice", at: m.sent_at });
+  } else if (m.role === "bot" && botLinesLive) {
+    say(m.text, "bot", { label: "Assistant", at: m.sent_at });
+  }
+  // The customer's own lines, and the bot's answers to them, are already on screen from the send.
 }
 
-function stopHandoff() {
-  handoffOpen = false;
-  clearTimeout(polling);
-  setStatus("");
+async function requestCallback() {
+  if (!handoff) return;
+  $("callback").disabled = true;
+  const res = await fetch(`/v1/handoffs/${handoff.id}/callback`, {
+    method: "POST", headers: { "Authorization": "Bearer " + token },
+  }).catch(() => null);
+  $("callback").disabled = false;
+  if (!res || !res.ok) {
+    const data = res ? await res.json().catch(() => ({})) : {};
+    showError(data.detail || data.title || "The callback could not be requested. Please try again.");
+    return;
+  }
+  showError("");
+  setHandoff({ ...handoff, callback_requested: true });
 }
+
+$("callback").addEventListener("click", requestCallback);
 
 $("login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
   const res = await fetch("/v1/auth/token", { method: "POST", body: form });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) { $("error").textContent = data.title || "Sign-in failed"; return; }
+  if (!res.ok) { showError(data.title || "Sign-in failed"); return; }
   token = data.access_token;
   $("password").value = "";
   $("login").hidden = true;
