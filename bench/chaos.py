@@ -36,6 +36,7 @@ class Kill:
     executor: str
     at_ms: int
     pending: list[str]
+    back_at_once: bool = True  # restarted at once (it may recover itself) or left down beyond the lease
     recovered_s: float | None = None  # every workflow it was running is back on the queue or running again
     resumed_s: float | None = None  # ... and running again (a full queue makes this later than recovery)
 
@@ -54,6 +55,8 @@ class Report:
     max_recovery_s: float = 0.0
     max_resume_s: float = 0.0
     unrecovered_kills: int = 0
+    recovery_s_back_at_once: list[float] = field(default_factory=list)
+    recovery_s_left_down: list[float] = field(default_factory=list)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -93,7 +96,7 @@ class Supervisor(threading.Thread):
                 if not worker.alive:
                     continue
                 worker.kill()
-                kill = Kill(name, int(time.time() * 1000), self._pending_on(name))
+                kill = Kill(name, int(time.time() * 1000), self._pending_on(name), back_at_once)
                 if back_at_once:
                     worker.start()  # DBOS recovers its own workflows at launch
             self.kills.append(kill)
@@ -352,6 +355,10 @@ def run(stack: SagaStack, *, sagas: int, kills: int, seed: int, fault_rate: floa
     report.unrecovered_kills = sum(1 for k in watched if k.recovered_s is None or k.resumed_s is None)
     report.max_recovery_s = max([k.recovered_s for k in watched if k.recovered_s is not None], default=0.0)
     report.max_resume_s = max([k.resumed_s for k in watched if k.resumed_s is not None], default=0.0)
+    for kill in watched:
+        if kill.recovered_s is not None:
+            (report.recovery_s_back_at_once if kill.back_at_once else report.recovery_s_left_down).append(
+                round(kill.recovered_s, 2))
     verify(stack, report, clearing_before=clearing_before)
     return report
 
@@ -373,6 +380,8 @@ def main() -> None:
         print("problem:", problem)
     print(f"by_status={report.by_status} unrecovered_kills={report.unrecovered_kills} "
           f"seconds={report.seconds:.1f}")
+    print(f"recovery_s restarted at once: {sorted(report.recovery_s_back_at_once)}; "
+          f"left down: {sorted(report.recovery_s_left_down)}")
     print(report.line())
 
 

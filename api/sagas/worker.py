@@ -9,8 +9,10 @@ recovers the workflows it was running when it died.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
+import time
 
 import psycopg
 import structlog
@@ -22,6 +24,7 @@ from api.redis_client import redis_for
 from api.sagas import engine, leases, relay
 
 log = structlog.get_logger("api.sagas.worker")
+WATCH_SECONDS = 0.25  # how often a worker looks for dead ones: one cheap query and a try-lock per candidate
 
 
 def run(executor_id: str, stop: threading.Event) -> None:
@@ -29,6 +32,10 @@ def run(executor_id: str, stop: threading.Event) -> None:
     settings = get_settings()
     import api.sagas.flows  # noqa: F401 - registers the workflows before launch
 
+    # Liveness first: while this connection lives, the others know this worker does (api/sagas/leases.py).
+    # If another worker is recovering this executor's workflows from a previous life, this waits for it.
+    liveness = psycopg.connect(settings.database_url, autocommit=True)
+    leases.hold_liveness(liveness, executor_id=executor_id, wait_seconds=settings.saga_lease_seconds * 10)
     DBOS(config=engine.config(settings, executor_id=executor_id))
     engine.datasource()  # DBOS registers datasources before launch
     DBOS.launch()
@@ -36,7 +43,10 @@ def run(executor_id: str, stop: threading.Event) -> None:
                         polling_interval_sec=0.2, on_conflict="always_update")
     # The lease has a thread of its own: a slow provider in the jobs below must never let it lapse (the
     # other workers would recover this one's sagas while it still runs them) or delay a recovery.
-    watchdog = threading.Thread(target=keep_lease, args=(executor_id, stop), name="saga-lease", daemon=True)
+    # It outlives the jobs: until DBOS has finished or given up the workflows in hand, this worker is alive.
+    stopped = threading.Event()
+    watchdog = threading.Thread(target=keep_lease, args=(liveness, executor_id, stop, stopped), name="saga-lease",
+                                daemon=True)
     watchdog.start()
     log.info("saga_worker_started", executor_id=executor_id, version=settings.saga_app_version)
     redis_client = redis_for(settings.redis_url)
@@ -48,23 +58,50 @@ def run(executor_id: str, stop: threading.Event) -> None:
             relay.poll_returns(conn, window_seconds=settings.saga_return_window_seconds,
                                every_seconds=settings.saga_return_poll_seconds)
             stop.wait(settings.saga_sweep_seconds)
-    watchdog.join(timeout=10)
     DBOS.destroy(workflow_completion_timeout_sec=5)
+    stopped.set()
+    watchdog.join(timeout=10)
     log.info("saga_worker_stopped", executor_id=executor_id)
 
 
-def keep_lease(executor_id: str, stop: threading.Event) -> None:
-    """Renew this worker's lease a few times per lease, and recover the workflows of expired ones."""
+def keep_lease(conn: psycopg.Connection, executor_id: str, stop: threading.Event, stopped: threading.Event) -> None:
+    """Renew this worker's lease until `stopped`; until `stop`, recover the workflows of workers that died or
+    whose lease expired."""
     settings = get_settings()
     lease = settings.saga_lease_seconds
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        while not stop.is_set():
-            leases.renew(conn, executor_id=executor_id, lease_seconds=lease)
-            for dead in leases.claim_expired(conn, executor_id=executor_id, lease_seconds=lease):
-                handles = DBOS._recover_pending_workflows([dead])
-                log.warning("saga_worker_recovered", dead_executor=dead, workflows=len(handles))
-            stop.wait(lease / 4)
+    renew_every = lease / 4
+    renewed_at = float("-inf")
+    try:
+        while not stopped.is_set():
+            renew_due = time.monotonic() - renewed_at >= renew_every
+            if renew_due:
+                leases.renew(conn, executor_id=executor_id, lease_seconds=lease)
+                renewed_at = time.monotonic()
+            if not stop.is_set():  # once stopping, DBOS is going away: the others take over what is left
+                if renew_due:
+                    for stuck in leases.claim_expired(conn, executor_id=executor_id, lease_seconds=lease):
+                        _recover(stuck, why="lease_expired")
+                for dead in leases.try_take_dead(conn, executor_id=executor_id):
+                    try:
+                        _recover(dead, why="connection_closed")
+                    finally:
+                        leases.give_back(conn, executor_id=dead)
+            stopped.wait(WATCH_SECONDS)
         leases.release(conn, executor_id=executor_id)
+    except psycopg.Error:
+        # Without its liveness connection this worker can no longer show it is alive, and the others will
+        # soon run its workflows: it stops at once rather than run them twice (its supervisor restarts it,
+        # and DBOS recovers its workflows under the same executor id).
+        log.exception("saga_worker_lost_liveness", executor_id=executor_id)
+        os._exit(75)
+    finally:
+        conn.close()
+
+
+def _recover(dead: str, *, why: str) -> None:
+    handles = DBOS._recover_pending_workflows([dead])
+    if handles:
+        log.warning("saga_worker_recovered", dead_executor=dead, workflows=len(handles), why=why)
 
 
 def main(argv: list[str] | None = None) -> None:
