@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The secret fields (their environment variables are the upper-case names, listed in scripts/environment.py).
 SECRET_FIELDS = ("jwt_secret", "service_client_secret", "kyc_webhook_secret", "transcript_ingest_secret",
                  "rasa_api_token", "rails_webhook_secret", "cards_webhook_secret", "crypto_webhook_secret",
-                 "provider_api_key")
+                 "provider_api_key", "telegram_webhook_secret", "slack_signing_secret", "twilio_auth_token",
+                 "telegram_bot_token", "slack_bot_token")
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     # A payee transfer by the assistant executes only under a grant of a later message than the one the
     # summary was stated in, within this window (api/transfers/confirmations.py).
     transfer_confirmation_seconds: int = Field(default=900, ge=60, le=3600)
+    # Money asked for on a messaging channel (Telegram, Slack, SMS) above this value, in minor units of
+    # transfer_daily_limit_currency, also needs the customer's approval in the app: a stolen phone or a
+    # hijacked chat account alone cannot move much (api/transfers/approvals.py). Approvals expire.
+    channel_app_approval_above_minor: int = Field(default=20_000, ge=0)
+    transfer_approval_seconds: int = Field(default=900, ge=60, le=86400)
 
     # The action server's own credential: it signs in as a `service` principal.
     service_client_id: str = "action-server"
@@ -149,6 +155,47 @@ class Settings(BaseSettings):
     # --auth-token`, loopback or internal network only). The token must match Rasa's.
     rasa_api_token: str = Field(default="", repr=False)
     rasa_api_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    # Messaging channels (api/channels, docs/channels.md). Each webhook is verified with its channel's secret
+    # before anything else; a channel whose secret is empty refuses every call (401). Replies go out through
+    # each channel's API at these base URLs (the sandbox of `make up` emulates all three).
+    telegram_webhook_secret: str = Field(default="", repr=False)
+    slack_signing_secret: str = Field(default="", repr=False)
+    twilio_auth_token: str = Field(default="", repr=False)  # verifies Twilio's signature and signs our calls
+    telegram_bot_token: str = Field(default="", repr=False)
+    slack_bot_token: str = Field(default="", repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    slack_api_url: str = "https://slack.com/api"
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str = Field(default="ACdevelopment0000000000000000000", min_length=2, max_length=64)
+    twilio_from_number: str = Field(default="+15005550006", pattern=r"^\+[1-9][0-9]{6,14}$")
+    # Twilio signs the URL it called: the public address of this core as Twilio sees it, never the Host header.
+    public_base_url: str = "http://127.0.0.1:8000"
+    channel_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    channel_max_attempts: int = Field(default=3, ge=1, le=10)
+    slack_tolerance_seconds: int = Field(default=300, ge=30, le=3600)  # Slack's own 5-minute window
+    channel_dedupe_ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)  # providers retry for hours
+    channel_link_code_minutes: int = Field(default=10, ge=1, le=60)
+    # Wrong codes per channel identity (brute force); and how often an unlinked identity is told how to link
+    # (each answer may cost an SMS, so a stranger cannot make the bank spam a number).
+    channel_link_attempt_rate_limit: str = "10/hour"
+    channel_unlinked_reply_rate_limit: str = "5/hour"
+    channel_options_ttl_seconds: int = Field(default=3600, ge=60, le=86400)  # numbered SMS options, long payloads
+
+    # Live handoff (api/handoffs, api/live)
+    # A waiting handoff nobody claimed within this time is overdue: the customer is told and offered a
+    # callback, the bot answers again, and the handoff stays in the queue marked overdue (docs/handoff.md).
+    handoff_claim_timeout_seconds: int = Field(default=300, ge=1, le=7 * 86400)
+    handoff_overdue_batch: int = Field(default=100, ge=1, le=1000)  # handoffs marked per run of the job
+    # Live events (Redis Streams, one per conversation and one for the queue): entries kept per stream
+    # (approximately: MAXLEN ~), how long an idle stream lives, the keepalive comment, how long one
+    # server-sent events response may last (the client reconnects with Last-Event-ID), and streams open
+    # at once per core process (each holds a Redis connection in a blocking read).
+    live_stream_maxlen: int = Field(default=1000, ge=10, le=100_000)
+    live_stream_ttl_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    live_keepalive_seconds: float = Field(default=15.0, gt=0, le=60)
+    live_max_connection_seconds: float = Field(default=900.0, ge=5, le=86400)
+    live_max_streams: int = Field(default=200, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _secrets_are_usable(self) -> Settings:

@@ -18,6 +18,7 @@ from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
 from api.cards.refunds import router as card_refunds_router
 from api.cards.views import router as cards_router
+from api.channels.views import router as channels_router
 from api.chat.views import router as chat_router
 from api.config import get_settings
 from api.crypto.views import router as crypto_router
@@ -26,6 +27,7 @@ from api.handoffs.views import router as handoffs_router
 from api.health.views import router as health_router
 from api.insights.views import router as insights_router
 from api.kyc.views import router as kyc_router
+from api.live.views import router as live_router
 from api.logging_setup import configure
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.sagas.views import router as sagas_router
@@ -58,7 +60,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     for router in (health_router, auth_router, accounts_router, transfers_router, cards_router, card_refunds_router,
                    fraud_router, insights_router, kyc_router, provider_webhooks_router, sagas_router, chat_router,
-                   transcripts_router, handoffs_router, crypto_router, web_router):
+                   transcripts_router, live_router, handoffs_router, crypto_router, channels_router, web_router):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

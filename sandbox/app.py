@@ -11,7 +11,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from sandbox import admin, config, problems, store
+from sandbox import admin, channels, config, problems, store
 from sandbox.engine import Engine
 from sandbox.middleware import SandboxMiddleware
 from sandbox.problems import Problem
@@ -60,6 +60,7 @@ def create_app(settings: config.Settings | None = None) -> SandboxMiddleware:
     for router in ROUTERS:
         api.include_router(router)
     api.include_router(admin.router)
+    api.include_router(channels.router)
     return SandboxMiddleware(api, settings, engine.faults)
 
 

@@ -18,6 +18,7 @@ _ERRORS = {"error_500": Problem(500, "internal_error", "Injected internal error"
            "error_500_after_effect": Problem(500, "internal_error", "Injected internal error"),
            "error_503": Problem(503, "unavailable", "Injected unavailability"),
            "rate_limited": Problem(429, "rate_limited", "Injected rate limit", headers={"Retry-After": "1"})}
+SENT_PATHS = frozenset(f"/sandbox/{channel}/sent" for channel in ("telegram", "slack", "twilio"))
 
 
 async def _answer(send: Send, problem: Problem) -> None:
@@ -58,7 +59,9 @@ class SandboxMiddleware:
         replay = _replayer(body, receive)
         section = scope["path"].split("/")[1] if scope["path"].count("/") >= 1 else ""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if section in PROVIDERS or section == "sandbox":
+        # The channels' sent records are the contract's read-only view (DESIGN.md), readable without the key.
+        public = scope["method"] == "GET" and scope["path"] in SENT_PATHS
+        if (section in PROVIDERS or section == "sandbox") and not public:
             try:
                 check_auth(self.settings.api_key, headers.get("authorization"))
             except Problem as problem:

@@ -86,10 +86,23 @@ CREATE TABLE IF NOT EXISTS sandbox.faults (
     id integer PRIMARY KEY CHECK (id = 1),
     config jsonb NOT NULL
 );
+-- What the core asked the messaging channels' APIs to send (sandbox/channels.py), oldest first per recipient.
+CREATE TABLE IF NOT EXISTS sandbox.channel_messages (
+    id bigserial PRIMARY KEY,
+    channel text NOT NULL,
+    method text NOT NULL,
+    recipient text NOT NULL,
+    text text NOT NULL DEFAULT '',
+    buttons jsonb NOT NULL DEFAULT '[]',
+    request jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS channel_messages_recipient ON sandbox.channel_messages (channel, recipient, id);
 INSERT INTO sandbox.clock (id, offset_seconds) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 """
 RESET_SQL = """
-TRUNCATE sandbox.objects, sandbox.jobs, sandbox.webhooks, sandbox.webhook_attempts, sandbox.faults;
+TRUNCATE sandbox.objects, sandbox.jobs, sandbox.webhooks, sandbox.webhook_attempts, sandbox.faults,
+    sandbox.channel_messages;
 UPDATE sandbox.clock SET offset_seconds = 0;
 """
 _SCHEMA_LOCK = 0x5A4D_B0C5  # advisory lock: two processes starting at once must not race on CREATE

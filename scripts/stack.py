@@ -58,9 +58,14 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     # The providers' base URLs (docs/providers.md): this stack's sandbox serves all four.
     provider_env = {f"{kind.upper()}_API_URL": f"{sandbox_url}/{kind}" for kind in ("rails", "cards", "crypto", "kyc")}
+    # The messaging channels' outbound APIs (api/channels): the sandbox emulates Telegram, Slack and Twilio.
+    channel_env = {"TELEGRAM_API_URL": f"{sandbox_url}/telegram", "SLACK_API_URL": f"{sandbox_url}/slack/api",
+                   "TWILIO_API_URL": f"{sandbox_url}/twilio"}
     core_env = {"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
                 "RASA_URL": f"http://127.0.0.1:{args.rasa_port}",
-                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(args.name)), **provider_env}
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(args.name)), **provider_env, **channel_env,
+                # What Twilio signs: the core's public URL (here, this stack's own).
+                "PUBLIC_BASE_URL": core_url}
     common = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bot'}", "RASA_TELEMETRY_ENABLED": "false",
               "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -74,7 +79,7 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
         Service(f"saga-worker-{n}", None,
                 [str(ROOT / ".venv/bin/python"), "-m", "api.sagas.worker", "--executor-id", f"{args.name}-worker-{n}"],
                 "", {**common, **secrets_of("worker"), "PROCESS_ROLE": "worker", "DATABASE_URL": args.database_url,
-                     "REDIS_URL": args.redis_url, **provider_env})
+                     "REDIS_URL": args.redis_url, **provider_env, **channel_env})
         for n in range(1, args.saga_workers + 1)]
     return [
         Service("sandbox", args.sandbox_port,
