@@ -13,7 +13,7 @@ from api.config import Settings
 from api.conversations.models import Conversation
 from api.grants import service as grants
 from api.handoffs.models import Handoff
-from api.handoffs.service import open_handoff_of
+from api.handoffs.service import open_handoff_of, quiet_handoff_of
 from api.problems import Problem
 from api.redis_client import redis_for
 
@@ -42,7 +42,8 @@ def send_message(settings: Settings, session: Session, customer_id: uuid.UUID, c
     """
     conversation = conversation_for(session, customer_id, conversation_id)
     conversation.last_message_at = datetime.now(UTC)
-    handoff = open_handoff_of(session, conversation.id) if conversation_id is not None else None
+    # An overdue waiting handoff lets the bot answer again (api/handoffs/service.py quiet_handoff_of).
+    handoff = quiet_handoff_of(session, settings, conversation.id) if conversation_id is not None else None
     # Commit before Rasa runs: the action server trades the message's grant for a token for this conversation.
     session.commit()
     if handoff is not None:

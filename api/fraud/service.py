@@ -102,6 +102,16 @@ def open_case(session: Session, principal: Principal, customer_id: uuid.UUID, *,
     return case
 
 
+OPEN_CASE_STATUSES = ("open", "investigating")
+
+
+def open_cases_of(session: Session, *, customer_id: uuid.UUID) -> list[FraudCase]:
+    """The customer's fraud cases still being worked (open or investigating), newest first."""
+    return list(session.scalars(select(FraudCase).where(FraudCase.customer_id == customer_id,
+                                                        FraudCase.status.in_(OPEN_CASE_STATUSES))
+                                .order_by(FraudCase.created_at.desc()).limit(MAX_PAGE)))
+
+
 def list_cases(session: Session, status: str | None, limit: int) -> list[FraudCase]:
     assert 1 <= limit <= MAX_PAGE
     query = select(FraudCase)

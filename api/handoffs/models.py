@@ -25,3 +25,8 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Not claimed within HANDOFF_CLAIM_TIMEOUT_SECONDS: set once by the overdue job (expire_overdue).
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The core resumed Rasa for this overdue waiting handoff: the bot answers again until it is claimed.
+    bot_resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,7 @@ import structlog
 from dbos import DBOS
 
 from api.config import get_settings
+from api.handoffs import service as handoffs
 from api.logging_setup import configure
 from api.redis_client import redis_for
 from api.sagas import engine, leases, relay
@@ -57,6 +58,7 @@ def run(executor_id: str, stop: threading.Event) -> None:
             relay.import_statement(conn)
             relay.poll_returns(conn, window_seconds=settings.saga_return_window_seconds,
                                every_seconds=settings.saga_return_poll_seconds)
+            handoffs.expire_overdue(settings=settings)  # idempotent, safe with several workers
             stop.wait(settings.saga_sweep_seconds)
     DBOS.destroy(workflow_completion_timeout_sec=5)
     stopped.set()

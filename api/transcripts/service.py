@@ -23,6 +23,7 @@ from api.auth.models import User
 from api.config import Settings
 from api.conversations.models import Conversation
 from api.db_conn import driver_connection
+from api.live import streams
 from api.privacy import KnownPII, encrypt_for_compliance
 from api.privacy.budget import redact_within
 from api.transcripts.models import TranscriptMessage
@@ -181,6 +182,7 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
             rows.append(row)
     ids = _insert(session, rows, isolated=True)
     stored = sum(1 for message_id in ids if isinstance(message_id, int))
+    _publish_stored(session, settings, rows, ids)
     inserts_failed = sum(1 for message_id in ids if message_id is _FAILED)
     if inserts_failed:
         log.error("transcript events not stored: %d inserts failed", inserts_failed)
@@ -237,7 +239,29 @@ def add_agent_message(session: Session, settings: Settings, conversation: Conver
     (message_id,) = _insert(session, [row])
     message = session.get(TranscriptMessage, message_id)
     assert message is not None
+    _publish_stored(session, settings, [row], [message_id])
     return message
+
+
+def add_notice(session: Session, settings: Settings, *, conversation: Conversation, text: str,
+               key: str) -> int | None:
+    """A line of the core's own to the customer (role `notice`, e.g. "nobody is free yet"); its id, or None
+    when a notice with this key is already stored. Notices are fixed texts of the core, never customer
+    data, so there is nothing to redact; they are stored and published like any other line."""
+    row = {"event_key": hashlib.sha256(key.encode()).hexdigest(), "conversation_id": conversation.id,
+           "customer_id": conversation.customer_id, "role": "notice", "channel": "core",
+           "text": _clean(text)[:MAX_TEXT_CHARS], "entity_types": [], "sealed": None, "sent_at": datetime.now(UTC)}
+    (message_id,) = _insert(session, [row])
+    _publish_stored(session, settings, [row], [message_id])
+    return message_id
+
+
+def _publish_stored(session: Session, settings: Settings, rows: list[dict[str, Any]], ids: list[Any]) -> None:
+    """Each stored line (redacted, as stored) to its conversation's live events, once the commit is done."""
+    streams.publish_after_commit(session, settings, [
+        streams.message_event(conversation_id=row["conversation_id"], message_id=message_id, role=row["role"],
+                              text=row["text"], sent_at=row["sent_at"])
+        for row, message_id in zip(rows, ids, strict=True) if isinstance(message_id, int)])
 
 
 def transcript(session: Session, conversation_id: uuid.UUID, limit: int,

@@ -29,7 +29,7 @@ class EventBatch(BaseModel):
 
 class TranscriptLine(BaseModel):
     id: int = Field(description="increases in the order lines are stored; pass the last one as `after` to poll")
-    role: Literal["user", "bot", "agent"]
+    role: Literal["user", "bot", "agent", "notice"]
     text: str
     entity_types: list[str]
     intent: str | None
