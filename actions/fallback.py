@@ -5,7 +5,9 @@ the bot asked about, a follow-up that changes one filter of the last spending qu
 "what about September?"), a transfer request with a misspelt verb ("transfr 70 to my savings"), or a
 whole spending question (a category or merchant and a period) when spending is among the top intents.
 Otherwise an out-of-scope message gets the plain answer of what the assistant can do, and an unsure one
-the top candidate intents as buttons.
+the top candidate intents as buttons. The bot's fallback (action_clarify finding no meaning) twice in a
+row opens a handoff to a person instead (reason `repeated_fallback`), counted in the `fallback_streak`
+slot; an answer in context, or any other action in between, starts the count again.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CoreError, CoreUnavailable, core_for, text_of
+from actions.handoff import REPEATED_FALLBACK, escalate
 from actions.spending import (
     ActionAnswerSpending,
     ActionConfirmMerchantGuess,
@@ -31,6 +34,23 @@ from actions.understanding.transfer_request import is_affirmative_text, looks_li
 CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
 SKIP = {"nlu_fallback", "affirm", "deny", "greet", "goodbye", "thank_you", "out_of_scope"}
+STREAK_SLOT = "fallback_streak"
+FALLBACKS_BEFORE_HANDOFF = 2
+
+
+def fallbacks_before(tracker: Tracker) -> int:
+    """How many fallbacks in a row came right before this message: the slot, if the bot's last action
+    before the message was the fallback itself (anything else in between breaks the streak)."""
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    previous = next((e.get("name") for e in reversed(events[:last_user])
+                     if e.get("event") == "action" and e.get("name") != "action_listen"), None)
+    if previous != "action_clarify":
+        return 0
+    try:
+        return max(0, int(float(tracker.get_slot(STREAK_SLOT) or 0)))
+    except (TypeError, ValueError):
+        return 0
 
 
 def title_for(intent_name: str) -> str:
@@ -81,18 +101,24 @@ class ActionClarify(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         answered = await meaning_in_context(dispatcher, tracker, domain)
         if answered is not None:
-            return answered
+            return [SlotSet(STREAK_SLOT, 0), *answered]
+        streak = fallbacks_before(tracker) + 1
+        if streak >= FALLBACKS_BEFORE_HANDOFF:
+            paused = await escalate(dispatcher, core_for(tracker), REPEATED_FALLBACK,
+                                    response="utter_handoff_after_fallbacks")
+            if paused is not None:
+                return [SlotSet(STREAK_SLOT, 0), *paused]
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
         options = [r["name"] for r in ranking
                    if r.get("name") not in SKIP and float(r.get("confidence") or 0) >= MIN_CANDIDATE_CONFIDENCE]
         if top == "out_of_scope" or not options:
             dispatcher.utter_message(response="utter_out_of_scope")
-            return []
+            return [SlotSet(STREAK_SLOT, streak)]
         dispatcher.utter_message(response="utter_clarify",
                                  buttons=[{"title": title_for(n), "payload": f"/{n}"} for n in options[:CANDIDATES]]
                                  + [{"title": "Something else: talk to a person", "payload": "/request_human"}])
-        return []
+        return [SlotSet(STREAK_SLOT, streak)]
 
 
 class ActionOutOfScope(Action):

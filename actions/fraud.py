@@ -1,4 +1,10 @@
-"""The five fraud intents: find the card or transaction, offer to freeze the card, open a case."""
+"""The five fraud intents: find the card or transaction, offer to freeze the card, open a case.
+
+A case the bot cannot settle escalates to a person: when the core refuses to open the case (a card or
+transaction it cannot take the report for, a rule the bot cannot explain its way around), a handoff
+opens with reason `fraud_escalation` and the bot pauses, instead of only giving the phone number. When
+the core cannot be reached at all, no handoff can open either: the customer gets the 24/7 number.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from actions.common import (
     short_date,
 )
 from actions.formatting import money
+from actions.handoff import FRAUD_ESCALATION, escalate
 
 CARD_KINDS = ("lost_or_stolen_card", "compromised_card")
 TRANSACTION_KINDS = ("card_payment_not_recognised", "cash_withdrawal_not_recognised",
@@ -82,9 +89,16 @@ async def _open_case(dispatcher: CollectingDispatcher, client: CoreClient, kind:
                                       "right away, or freeze your card in the app.")
         return [SlotSet(s, None) for s in FRAUD_SLOTS]
     except CoreError as error:
+        reset = [SlotSet(s, None) for s in FRAUD_SLOTS]
+        paused = await escalate(dispatcher, client, FRAUD_ESCALATION, text=(
+            f"I couldn't open the case ({error.title or error.code}), so I've asked a colleague from our "
+            "support team to join this chat and take it from here. If your card may be in someone else's "
+            "hands, you can also call +353 1 555 0100 (24/7)."))
+        if paused is not None:
+            return [*reset, *paused]
         dispatcher.utter_message(text=f"I couldn't open the case ({error.title or error.code}). Please call "
                                       "+353 1 555 0100 (24/7).")
-        return [SlotSet(s, None) for s in FRAUD_SLOTS]
+        return reset
     frozen = " Your card is frozen." if case["card_frozen"] else ""
     dispatcher.utter_message(text=f"I've opened fraud case {case['id'][:8].upper()}.{frozen} {case['next_steps']}")
     return [SlotSet(s, None) for s in FRAUD_SLOTS]

@@ -2,7 +2,9 @@
 
 The core decides everything (one open handoff per conversation, who may claim it); this action only
 asks, tells the customer what happens next and pauses. If the core cannot open a handoff, the customer
-gets the support contacts instead, and the bot keeps answering.
+gets the support contacts instead, and the bot keeps answering. Other flows escalate the same way
+(`escalate`), each with its reason: two fallbacks in a row (actions/fallback.py) and a fraud report the
+bot cannot settle (actions/fraud.py).
 """
 
 from __future__ import annotations
@@ -13,9 +15,28 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CoreError, CoreUnavailable, core_for
+from actions.common import CoreClient, CoreError, CoreUnavailable, core_for
 
-REASON = "customer_request"  # a code, never the customer's words: the core stores it unredacted
+# Codes, never the customer's words: the core stores them unredacted (api/handoffs/service.py REASONS).
+REASON = "customer_request"
+REPEATED_FALLBACK = "repeated_fallback"
+FRAUD_ESCALATION = "fraud_escalation"
+
+
+async def escalate(dispatcher: CollectingDispatcher, client: CoreClient, reason: str, *,
+                   response: str | None = None, text: str | None = None) -> list[dict[str, Any]] | None:
+    """Open a handoff for `reason`, say so and pause the bot; None (nothing said) when the core cannot."""
+    try:
+        await client.open_handoff(reason)
+    except (CoreUnavailable, CoreError):
+        return None
+    if response:
+        dispatcher.utter_message(response=response)
+    else:
+        dispatcher.utter_message(text=text)
+    # Rasa stops predicting; user messages are still logged (and reach the transcript via the broker)
+    # until the agent releases the conversation with a `resume` event.
+    return [ConversationPaused()]
 
 
 class ActionRequestHuman(Action):
@@ -24,12 +45,8 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            await core_for(tracker).open_handoff(REASON)
-        except (CoreUnavailable, CoreError):
+        paused = await escalate(dispatcher, core_for(tracker), REASON, response="utter_handoff_started")
+        if paused is None:
             dispatcher.utter_message(response="utter_request_human")
             return []
-        dispatcher.utter_message(response="utter_handoff_started")
-        # Rasa stops predicting; user messages are still logged (and reach the transcript via the broker)
-        # until the agent releases the conversation with a `resume` event.
-        return [ConversationPaused()]
+        return paused

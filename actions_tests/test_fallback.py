@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from actions.fallback import ActionClarify, ActionOutOfScope
+from actions.fallback import STREAK_SLOT, ActionClarify, ActionOutOfScope
 from actions_tests.conftest import Core
 from actions_tests.support import covers, eur, last_month, run, total_sentence, tracker
 
@@ -32,7 +32,7 @@ async def test_unsure_offers_the_likely_intents_and_a_person(alice: str, domain:
                            {"title": "Card delivery estimate", "payload": "/card_delivery_estimate"},
                            {"title": "Lost or stolen card", "payload": "/lost_or_stolen_card"},
                            {"title": "Something else: talk to a person", "payload": "/request_human"}]
-    assert out.events == []
+    assert out.events == [{"event": "slot", "timestamp": None, "name": STREAK_SLOT, "value": 1}]
 
 
 @covers(ActionClarify)
@@ -89,3 +89,53 @@ async def test_out_of_scope_yes_to_a_merchant_guess_answers_it(core: Core, alice
     start, end, label = last_month()
     spent = core.get("alice", "/v1/insights/spending", **{"from": start, "to": end}, merchant="Netflix")
     assert out.said == [total_sentence(spent, "at Netflix", label)]
+
+
+def after_a_fallback(sender: str, text: str, streak: float, previous_action: str = "action_clarify") -> dict:
+    """The events of a conversation whose last bot turn was `previous_action`, then the customer's `text`."""
+    latest = {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.7}, "entities": [],
+              "intent_ranking": UNSURE}
+    return {"events": [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "blah"},
+                       {"event": "action", "name": previous_action},
+                       {"event": "slot", "name": STREAK_SLOT, "value": streak},
+                       {"event": "action", "name": "action_listen"}, {"event": "user", "text": text,
+                                                                      "parse_data": latest}],
+            "slots": {STREAK_SLOT: streak}}
+
+
+def waiting_handoffs(core: Core, conversation_id: str) -> list[dict]:
+    return [h for h in core.get("agent", "/v1/handoffs", status="waiting") if h["conversation_id"] == conversation_id]
+
+
+@covers(ActionClarify)
+async def test_a_second_fallback_in_a_row_opens_a_handoff(core: Core, alice: str, domain: dict) -> None:
+    assert waiting_handoffs(core, alice) == []
+    previous = after_a_fallback(alice, "my thing hasnt come yet", 1)
+    out = await run(ActionClarify(), tracker(alice, "my thing hasnt come yet", "nlu_fallback", confidence=0.7,
+                                             ranking=UNSURE, **previous), domain)
+    assert out.responses == ["utter_handoff_after_fallbacks"]
+    assert "asked a colleague" in out.text
+    assert out.kinds() == ["slot", "pause"] and out.slots == {STREAK_SLOT: 0}
+    queued = waiting_handoffs(core, alice)
+    assert [(h["reason"], h["customer_name"]) for h in queued] == [("repeated_fallback", "Alice Martin")]
+
+
+@covers(ActionClarify)
+async def test_a_fallback_after_another_answer_starts_counting_again(core: Core, alice: str, domain: dict) -> None:
+    # A stale streak in the slot, but the bot's last turn was something else: this is the first fallback.
+    previous = after_a_fallback(alice, "my thing hasnt come yet", 1, previous_action="action_check_balance")
+    out = await run(ActionClarify(), tracker(alice, "my thing hasnt come yet", "nlu_fallback", confidence=0.7,
+                                             ranking=UNSURE, **previous), domain)
+    assert out.responses == ["utter_clarify"] and out.slots == {STREAK_SLOT: 1}
+    assert "pause" not in out.kinds()
+    assert waiting_handoffs(core, alice) == []
+
+
+@covers(ActionClarify)
+async def test_a_second_fallback_without_the_core_asks_as_usual(domain: dict) -> None:
+    unknown = "3f0e7c1a-2222-4222-8333-444455556666"  # no conversation the core knows: no handoff opens
+    previous = after_a_fallback(unknown, "my thing hasnt come yet", 1)
+    out = await run(ActionClarify(), tracker(unknown, "my thing hasnt come yet", "nlu_fallback", confidence=0.7,
+                                             ranking=UNSURE, **previous), domain)
+    assert out.responses == ["utter_clarify"] and out.slots == {STREAK_SLOT: 2}
+    assert "pause" not in out.kinds()

@@ -101,3 +101,17 @@ async def test_an_already_frozen_card_gets_its_case_at_once(core: Core, alice: s
     assert (case["kind"], case["card_id"]) == ("lost_or_stolen_card", alice_card_active["id"])
     assert out.slots["fraud_awaiting_freeze"] is None
     assert core.card("alice")["status"] == "frozen"
+
+
+@covers(ActionOpenFraudCase)
+async def test_a_case_the_core_refuses_escalates_to_a_person(core: Core, alice: str, domain: dict) -> None:
+    """The core will not open the case (a card it does not know for this customer): a handoff opens with
+    reason fraud_escalation and the bot pauses, rather than leaving the customer with a phone number."""
+    slots = {"fraud_kind": "compromised_card", "fraud_card_id": "3f0e7c1a-3333-4222-8333-444455556666",
+             "fraud_awaiting_freeze": True}
+    out = await run(ActionOpenFraudCase(), tracker(alice, "yes", "affirm", slots=slots), domain)
+    assert out.said[0].startswith("I couldn't open the case (No such card), so I've asked a colleague")
+    assert out.kinds()[-1] == "pause"
+    assert set(out.slots) == {"fraud_kind", "fraud_card_id", "fraud_transaction_id", "fraud_awaiting_freeze"}
+    queued = [h for h in core.get("agent", "/v1/handoffs", status="waiting") if h["conversation_id"] == alice]
+    assert [h["reason"] for h in queued] == ["fraud_escalation"]
