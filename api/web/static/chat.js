@@ -10,7 +10,13 @@ let token = null;
 let conversationId = null;
 let live = null;            // the conversation's event stream, once there is a conversation
 let handoff = null;         // {id, status, overdue} while one is open
-let botLinesLive = false;   // after a handoff closes the bot speaks first (on the stream), until the next send
+// The bot's answers to a send are shown from its response; the stream brings their stored copies too.
+// Those echoes are skipped; a bot line that is not one (the bot's "anything else?" after an agent hands
+// back) is shown. Stream bot lines that come while a send waits are held until its answer is in.
+const echoes = [];
+const heldBotLines = [];
+const MAX_ECHOES = 20;
+const REDACTED = /<[A-Z_]+>/;  // a stored line with a placeholder may be the redacted copy of an answer
 let sending = 0;            // messages waiting for the bot's answer
 let typingTimer = null;
 const shown = new Set();    // "role:id" of the stream's lines already on screen (a reconnect may replay)
@@ -68,33 +74,40 @@ function showError(text) {
 async function send(text, shownText) {
   say(shownText || text, "me", { label: "You" });
   showError("");
-  botLinesLive = false;
   sending += 1;
   showTyping("The assistant is typing…");
+  try {
+    await exchange(text);
+  } finally {
+    sending -= 1;
+    hideTyping();
+    if (sending === 0) for (const m of heldBotLines.splice(0)) onLiveBotLine(m);
+  }
+}
+
+// One message to the bot and its answers (the stream brings a stored copy of each answer later: an echo).
+async function exchange(text) {
   const body = { text };
   if (conversationId) body.conversation_id = conversationId;
-  let res = null;
-  let data = {};
+  let res;
   try {
     res = await fetch("/v1/chat/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
       body: JSON.stringify(body),
     });
-    data = await res.json().catch(() => ({}));
   } catch (err) {
     showError("You seem to be offline: the message was not sent.");
-  } finally {
-    sending -= 1;
-    hideTyping();
+    return;
   }
-  if (!res) return;
+  const data = await res.json().catch(() => ({}));
   if (!res.ok) { showError(data.title || ("Error " + res.status)); return; }
   if (!conversationId) { conversationId = data.conversation_id; startLive(); }
   for (const m of data.messages) {
-    if (m.text) say(m.text, "bot", { label: "Assistant" });
+    if (m.text) { say(m.text, "bot", { label: "Assistant" }); echoes.push(m.text); }
     showButtons(m.buttons);
   }
+  echoes.splice(0, Math.max(0, echoes.length - MAX_ECHOES));
   setHandoff(data.handoff ? sameHandoff(data.handoff) : null);
 }
 
@@ -110,7 +123,6 @@ function setHandoff(next) {
   if (!handoff) {
     setStatus("");
     if (wasOpen) {
-      botLinesLive = true;
       say("The support agent has handed you back to the assistant. Ask me anything.", "note");
     }
     return;
@@ -162,10 +174,18 @@ function onLiveMessage(m) {
     say(m.text, "agent", { label: "Support agent", at: m.sent_at });
   } else if (m.role === "notice") {
     say(m.text, "notice", { label: "Notice", at: m.sent_at });
-  } else if (m.role === "bot" && botLinesLive) {
-    say(m.text, "bot", { label: "Assistant", at: m.sent_at });
+  } else if (m.role === "bot") {
+    onLiveBotLine(m);
   }
-  // The customer's own lines, and the bot's answers to them, are already on screen from the send.
+  // The customer's own lines are already on screen from the send.
+}
+
+function onLiveBotLine(m) {
+  if (sending > 0) { heldBotLines.push(m); return; }
+  const same = echoes.indexOf(m.text);
+  if (same >= 0) { echoes.splice(same, 1); return; }
+  if (echoes.length && REDACTED.test(m.text)) { echoes.shift(); return; }
+  say(m.text, "bot", { label: "Assistant", at: m.sent_at });
 }
 
 async function requestCallback() {
