@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -235,11 +236,12 @@ class ActionAskTransferConfirmation(Action):
         stated = TransferDraft(amount=amount, recipient=draft.recipient, source=draft.source)
         summary = {"key": stated.summary_key(), "amount": format_for_api(parsed, currency), "currency": currency,
                    "from_account_id": source["id"], "recipient": draft.recipient}
-        if not instant:  # money leaving the customer: the core executes it only after a later message
-            try:
-                summary["confirmation_id"] = (await client.state_transfer(transfer_body(summary)))["confirmation_id"]
-            except (CoreUnavailable, CoreError):
-                return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
+        # The core executes money leaving the customer (and, on a messaging channel, any transfer) only after
+        # a later message answered this summary: every summary is stated to it.
+        try:
+            summary["confirmation_id"] = (await client.state_transfer(transfer_body(summary)))["confirmation_id"]
+        except (CoreUnavailable, CoreError):
+            return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
         dispatcher.utter_message(response="utter_transfer_summary", amount=money(str(parsed.amount), currency),
                                  source=source["name"], recipient=recipient,
                                  when="now" if instant else "by bank transfer (usually arrives the same or next "
@@ -297,6 +299,12 @@ async def execute(dispatcher: CollectingDispatcher, tracker: Tracker, summary: d
     except CoreError as error:
         advice = ADVICE.get(error.code, error.title or "The bank refused the transfer.")
         dispatcher.utter_message(response="utter_transfer_refused", advice=advice)
+        return reset_slots()
+    if result.get("status") == "awaiting_approval":  # asked for on a messaging channel, above the app's limit
+        expires_at = datetime.fromisoformat(str(result["expires_at"]).replace("Z", "+00:00"))  # Python 3.10
+        minutes = max(1, round((expires_at - datetime.now(timezone.utc)).total_seconds() / 60))
+        dispatcher.utter_message(response="utter_transfer_awaits_app_approval",
+                                 amount=money(summary["amount"], summary["currency"]), minutes=minutes)
         return reset_slots()
     amount = money(result["amount"], result["currency"])
     to = (result.get("counterparty") or {}).get("name")

@@ -29,3 +29,8 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request, closed afterwards."""
     with _session_factory(get_settings().database_url)() as session:
         yield session
+
+
+def open_session() -> Session:
+    """A session outside a request (background jobs): the caller closes it (`with open_session() as s:`)."""
+    return _session_factory(get_settings().database_url)()

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth.security import Principal
+from api.notifications.news import write_news
 
 MAX_DETAILS_BYTES = 4096
 
@@ -35,3 +36,4 @@ def record(session: Session, principal: Principal | str, action: str, target_typ
              "VALUES (:actor, :action, :target_type, :target_id, :correlation_id, CAST(:details AS jsonb))"),
         {"actor": actor, "action": action, "target_type": target_type, "target_id": str(target_id),
          "correlation_id": correlation_id, "details": payload})
+    write_news(session, action=action, target_id=target_id)  # the customer hears of it (card, fraud case)

@@ -21,6 +21,7 @@ from dbos import DBOS
 from api.config import get_settings
 from api.handoffs import service as handoffs
 from api.logging_setup import configure
+from api.notifications import consumer as notifications
 from api.redis_client import redis_for
 from api.sagas import engine, leases, relay
 
@@ -49,6 +50,10 @@ def run(executor_id: str, stop: threading.Event) -> None:
     watchdog = threading.Thread(target=keep_lease, args=(liveness, executor_id, stop, stopped), name="saga-lease",
                                 daemon=True)
     watchdog.start()
+    # News for customers (the outbox, relayed to the `notifications` stream below) is told as it comes.
+    notifier = threading.Thread(target=notifications.run, args=(executor_id, stop), name="notifications",
+                                daemon=True)
+    notifier.start()
     log.info("saga_worker_started", executor_id=executor_id, version=settings.saga_app_version)
     redis_client = redis_for(settings.redis_url)
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
@@ -60,6 +65,7 @@ def run(executor_id: str, stop: threading.Event) -> None:
                                every_seconds=settings.saga_return_poll_seconds)
             handoffs.expire_overdue(settings=settings)  # idempotent, safe with several workers
             stop.wait(settings.saga_sweep_seconds)
+    notifier.join(timeout=5)
     DBOS.destroy(workflow_completion_timeout_sec=5)
     stopped.set()
     watchdog.join(timeout=10)

@@ -5,7 +5,8 @@ state a summary and send it in the same breath. So money leaving the customer's 
 payee or a counterparty) by the `service` role needs a confirmation the core recorded when the summary
 was stated, and executes only under the grant of a later customer message in the same conversation,
 for exactly the body that was stated, once (one Idempotency-Key). Between own accounts the customer's
-money stays theirs and no confirmation is needed; a customer's own session never needs one.
+money stays theirs and no confirmation is needed in the app's chat; on a messaging channel every transfer
+needs one. A customer's own session never needs one.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ class Stated:
     expires_in: int
 
 
-def needs_confirmation(principal: Principal, *, leaves_customer: bool) -> bool:
-    """Whether this transfer needs a confirmation from an earlier message (the assistant paying someone)."""
-    return principal.is_service and leaves_customer
+def needs_confirmation(principal: Principal, *, leaves_customer: bool, on_channel: bool = False) -> bool:
+    """Whether this transfer needs a confirmation from an earlier message: the assistant paying someone, or
+    moving any money for a customer on a messaging channel (where a message proves less than the app)."""
+    return principal.is_service and (leaves_customer or on_channel)
 
 
 async def state(*, principal: Principal, digest: str, ttl_seconds: int) -> Stated:

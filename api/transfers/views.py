@@ -15,7 +15,7 @@ from api.config import get_settings
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
 from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
-from api.transfers import confirmations, idempotency, service
+from api.transfers import approvals, confirmations, idempotency, service
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
 from api.transfers.sagas import saga_steps, start_transfer_saga
@@ -104,8 +104,16 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
     except InvalidMoney as exc:
         raise Problem(422, exc.code, str(exc)) from exc
     digest = idempotency.request_hash(body.model_dump(mode="json", exclude_none=True))
-    if confirmations.needs_confirmation(principal, leaves_customer=body.to_account_id is None):
+    # The assistant in a conversation on a messaging channel: every transfer needs the customer's answer to
+    # its summary, and a large one also their approval in the app (api/transfers/approvals.py).
+    channel = approvals.WEB
+    if principal.is_service and principal.conversation_id is not None:
+        channel = await approvals.channel_of(principal.conversation_id)
+    if confirmations.needs_confirmation(principal, leaves_customer=body.to_account_id is None,
+                                        on_channel=channel != approvals.WEB):
         await _confirmed(principal, body, key)
+    if principal.is_service and approvals.needs_approval(settings, channel=channel, amount=amount, currency=currency):
+        return await _await_approval(principal, body, key, channel)
     request = service.TransferRequest(
         from_account_id=body.from_account_id, to_account_id=body.to_account_id,
         counterparty=body.counterparty.model_dump(exclude_none=True) if body.counterparty else None,
@@ -153,6 +161,91 @@ async def state_transfer(body: TransferIn, principal: PrincipalDep) -> Confirmat
     except confirmations.ConfirmationUnavailable as exc:
         raise Problem(503, "confirmation_unavailable", "Transfers are paused for a moment; try again") from exc
     return ConfirmationOut(confirmation_id=stated.confirmation_id, expires_in=stated.expires_in)
+
+
+class ApprovalOut(BaseModel):
+    approval_id: uuid.UUID
+    status: Literal["awaiting_approval", "approved", "declined", "expired"]
+    channel: str = Field(description="where the transfer was asked for")
+    transfer: dict[str, Any] = Field(description="the transfer as confirmed in the chat (POST /v1/transfers body)")
+    created_at: datetime
+    expires_at: datetime
+    transfer_id: uuid.UUID | None = Field(default=None, description="the transfer it ran, once approved")
+
+
+def approval_out(approval: approvals.Approval) -> dict[str, Any]:
+    status = "awaiting_approval" if approval.status == "waiting" else approval.status
+    return ApprovalOut(approval_id=approval.id, status=status, channel=approval.channel, transfer=approval.body,
+                       created_at=approval.created_at, expires_at=approval.expires_at,
+                       transfer_id=approval.transfer_id).model_dump(mode="json")
+
+
+async def _await_approval(principal: Principal, body: TransferIn, key: str, channel: str) -> JSONResponse:
+    """202: the transfer waits for the customer's approval in the app (the same key finds the same one)."""
+    customer_id, conversation_id = principal.customer_id, principal.conversation_id
+    assert customer_id is not None and conversation_id is not None
+    try:
+        approval = await approvals.request(get_settings(), customer_id=customer_id, conversation_id=conversation_id,
+                                           channel=channel, key=key, digest=stated_digest(body),
+                                           body=body.model_dump(mode="json", exclude_none=True,
+                                                                exclude={"confirmation_id"}))
+    except approvals.KeyReused as exc:
+        raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body") from exc
+    return JSONResponse(approval_out(approval), status_code=202)
+
+
+def _app_customer(principal: Principal) -> uuid.UUID:
+    """Approvals are decided by the customer in their own session, never by the assistant."""
+    if principal.is_service or "customer" not in principal.roles:
+        raise Problem(403, "app_only", "Only the customer, signed in to the app, approves a transfer")
+    customer_id = principal.customer_id
+    assert customer_id is not None
+    return customer_id
+
+
+@router.get("/transfer-approvals", response_model=list[ApprovalOut])
+async def list_approvals(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Transfers asked for on a messaging channel that wait for the customer's approval here."""
+    return [approval_out(a) for a in await approvals.waiting_for(customer_id=_app_customer(principal))]
+
+
+@router.post("/transfer-approvals/{approval_id}/approve", status_code=201, response_model=TransferOut,
+             responses={409: {"description": "Declined or expired"}})
+async def approve(approval_id: uuid.UUID, principal: PrincipalDep) -> Any:
+    """Run the transfer as it was confirmed in the chat, once (approving again answers the same transfer)."""
+    customer_id, settings = _app_customer(principal), get_settings()
+    approval = await _decided(customer_id, approval_id, approve=True)
+    stated = TransferIn.model_validate(approval.body)
+    try:
+        amount = to_minor(stated.amount, check_currency(stated.currency))
+    except InvalidMoney as exc:  # it passed these checks when it was asked for
+        raise Problem(422, exc.code, str(exc)) from exc
+    request = service.TransferRequest(
+        from_account_id=stated.from_account_id, to_account_id=stated.to_account_id,
+        counterparty=stated.counterparty.model_dump(exclude_none=True) if stated.counterparty else None,
+        payee_id=stated.payee_id, amount=amount, currency=stated.currency, reference=stated.reference)
+    outcome = await service.create(settings, principal, customer_id, request, f"approval:{approval.id}",
+                                   idempotency.request_hash(approval.body))
+    if outcome.response.body.get("status") == "pending" and not outcome.replayed:
+        await start_transfer_saga(outcome.response.body["id"])
+    await approvals.record_transfer(approval_id=approval.id, transfer_id=uuid.UUID(outcome.response.body["id"]))
+    return JSONResponse(outcome.response.body, status_code=outcome.response.status)
+
+
+@router.post("/transfer-approvals/{approval_id}/decline", response_model=ApprovalOut,
+             responses={409: {"description": "Approved or expired"}})
+async def decline(approval_id: uuid.UUID, principal: PrincipalDep) -> dict[str, Any]:
+    """Refuse the transfer: nothing moves."""
+    return approval_out(await _decided(_app_customer(principal), approval_id, approve=False))
+
+
+async def _decided(customer_id: uuid.UUID, approval_id: uuid.UUID, *, approve: bool) -> approvals.Approval:
+    try:
+        return await approvals.decide(customer_id=customer_id, approval_id=approval_id, approve=approve)
+    except approvals.ApprovalNotFound as exc:
+        raise Problem(404, "approval_not_found", "No such transfer approval") from exc
+    except approvals.ApprovalClosed as exc:
+        raise Problem(409, f"approval_{exc.status}", f"This transfer approval is {exc.status}") from exc
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut)

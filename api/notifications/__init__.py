@@ -1,0 +1,1 @@
+"""News the bank tells the customer first: transfers, cards, fraud cases, pushed into their conversation."""
