@@ -179,6 +179,7 @@ class Settings(BaseSettings):
     # Wrong codes per channel identity (brute force); and how often an unlinked identity is told how to link
     # (each answer may cost an SMS, so a stranger cannot make the bank spam a number).
     channel_link_attempt_rate_limit: str = "10/hour"
+    channel_link_code_rate_limit: str = "20/hour"  # codes a customer may ask for
     channel_unlinked_reply_rate_limit: str = "5/hour"
     channel_options_ttl_seconds: int = Field(default=3600, ge=60, le=86400)  # numbered SMS options, long payloads
 

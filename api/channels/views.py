@@ -122,7 +122,7 @@ def _customer(principal: Principal) -> uuid.UUID:
 @router.post("/channel-links", status_code=201, response_model=CodeOut)
 def create_link_code(body: LinkIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep) -> CodeOut:
     customer_id = _customer(principal)
-    ratelimit.hit(settings.redis_url, settings.channel_link_attempt_rate_limit, CODE_SCOPE, str(customer_id),
+    ratelimit.hit(settings.redis_url, settings.channel_link_code_rate_limit, CODE_SCOPE, str(customer_id),
                   fail_open=True)
     code, row = links.create_code(session, customer_id=customer_id, channel=body.channel,
                                   minutes=settings.channel_link_code_minutes)
