@@ -50,8 +50,10 @@ _open_streams = 0  # per process (uvicorn runs one event loop per worker)
 
 async def _open_client() -> aioredis.Redis:
     settings = get_settings()
-    # Its own pool: every open stream holds one connection in XREAD BLOCK; the cap keeps that bounded.
+    # Its own pool: every open stream holds one connection in XREAD BLOCK; the cap keeps that bounded. The
+    # socket timeout outlasts the longest block (redis-py's default of 5 s would cut every quiet stream).
     return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2,
+                                   socket_timeout=settings.live_keepalive_seconds + REDIS_SLACK_SECONDS,
                                    max_connections=settings.live_max_streams + 4, health_check_interval=30)
 
 

@@ -29,6 +29,9 @@ STACK_NAME = f"e2e{PORT_OFFSET or ''}"
 REDIS_URL = f"{TEST_REDIS_BASE}/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
 EVALUATION_MONEY_RATE_LIMIT = "1000/minute"
 TRACKER_DB = 2  # Rasa's tracker and lock store for the e2e stack (keys `bankbot:tracker:<conversation id>`)
+# A handoff nobody claims within this time turns overdue (tests/e2e/test_live_handoff.py waits for it);
+# long enough for the other handoff tests to claim theirs first.
+HANDOFF_CLAIM_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def _stack(command: str, database_url: str) -> None:
             "--model", str(MODEL), "--core-workers", "2"]
     # The conversation evaluation confirms about 60 transfers within a minute or two; the money rate limit
     # itself is tested against the API (tests/api/test_transfers.py), so here it is set out of the way.
-    env = {**os.environ, "MONEY_RATE_LIMIT": EVALUATION_MONEY_RATE_LIMIT, "CHAT_RATE_LIMIT": "1000/minute"}
+    env = {**os.environ, "MONEY_RATE_LIMIT": EVALUATION_MONEY_RATE_LIMIT, "CHAT_RATE_LIMIT": "1000/minute",
+           "HANDOFF_CLAIM_TIMEOUT_SECONDS": str(HANDOFF_CLAIM_TIMEOUT_SECONDS)}
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"stack {command} failed:\n{result.stdout}\n{result.stderr}"
 
