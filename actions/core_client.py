@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+import bankbot_correlation
+from actions import telemetry
 from actions.settings import ActionSettings, load
 
 TOKEN_REUSE_SECONDS = 60  # tokens live 2 minutes; renew well before
@@ -59,6 +61,21 @@ def pooled_client(settings: ActionSettings) -> httpx.AsyncClient:
     return client
 
 
+def _correlated(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` plus the turn's request id (bound by actions/server.py): the core logs under the same id."""
+    request_id = bankbot_correlation.current.get()
+    return {**headers, "X-Request-ID": request_id} if request_id else headers
+
+
+async def _timed(client: httpx.AsyncClient, method: str, url: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One call to the core, timed into action_core_call_seconds{path} (failures included: they cost too)."""
+    started = time.perf_counter()
+    try:
+        return await client.request(method, url, **kwargs)
+    finally:
+        telemetry.CORE_CALL.observe(telemetry.path_template(path), time.perf_counter() - started)
+
+
 def _query(params: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments to the core's query string, leaving out what was not given."""
     return {_QUERY_NAMES.get(k, k): v for k, v in params.items() if v is not None}
@@ -77,9 +94,10 @@ class CoreClient:
         cached = _tokens.get(cache_key)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        response = await client.post(f"{self.settings.core_internal_url}/v1/auth/service-token", json={
+        path = "/v1/auth/service-token"
+        response = await _timed(client, "POST", f"{self.settings.core_internal_url}{path}", path, json={
             "client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
-            "grant": self.grant, "conversation_id": self.conversation_id})
+            "grant": self.grant, "conversation_id": self.conversation_id}, headers=_correlated({}))
         body = self._checked(response)
         token = body["access_token"]
         if len(_tokens) > 10_000:  # bounded: conversations come and go
@@ -103,8 +121,9 @@ class CoreClient:
         try:
             client = pooled_client(self.settings)
             token = await self._fetch_token(client)
-            headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-            response = await client.request(method, f"{self.settings.core_url}{path}", headers=headers, **kwargs)
+            headers = _correlated({"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})})
+            response = await _timed(client, method, f"{self.settings.core_url}{path}", path, headers=headers,
+                                    **kwargs)
             return self._checked(response)
         except httpx.HTTPError as exc:
             raise CoreUnavailable(type(exc).__name__) from exc

@@ -27,6 +27,7 @@ same batch is sent again at once (the stored part comes back as duplicates, whic
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import hmac
 import json
@@ -41,6 +42,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
+import bankbot_correlation
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ MAX_QUEUED_EVENTS = 10_000
 MAX_BATCH = 50
 RETRY_WINDOW_SECONDS = 120.0  # per batch; then the batch goes back to the queue and we try again later
 KEPT_EVENTS = ("user", "bot")
+# Action events are not transcript lines; the policy fallback is sent (name only) so the core counts it
+# (bankbot_fallbacks_total, api/telemetry.py). NLU fallbacks are the user events' `nlu_fallback` intent.
+COUNTED_ACTIONS = frozenset({"action_default_fallback"})
 MAX_ATTEMPTS = 4  # posts of one batch (or part) that the core answers with a failure, before it is split
 MAX_DEFERRALS = 50  # 200 answers with `deferred` > 0 in a row for one batch; each stores at least one line
 OUTAGE_STATUSES = (401, 403, 429, 502, 503, 504)
@@ -72,6 +77,9 @@ class Deferred(Exception):
 
 def slim(event: dict[str, Any]) -> dict[str, Any]:
     """Only what a transcript needs; Rasa's parse data carries more text than we want to ship."""
+    if event["event"] == "action":
+        return {"event": "action", "name": event.get("name"), "sender_id": event.get("sender_id"),
+                "timestamp": event.get("timestamp")}
     parse = event.get("parse_data") or {}
     out = {"event": event["event"], "sender_id": event.get("sender_id"), "timestamp": event.get("timestamp"),
            "text": event.get("text"), "input_channel": event.get("input_channel")}
@@ -80,6 +88,8 @@ def slim(event: dict[str, Any]) -> dict[str, Any]:
         out["intent"] = intent.get("name")
         out["confidence"] = intent.get("confidence")
         out["message_id"] = event.get("message_id")
+        # The core's request id of this turn: it matches the turn's latency to its intent (api/telemetry.py).
+        out["request_id"] = bankbot_correlation.from_metadata(event.get("metadata"))
     return out
 
 
@@ -109,7 +119,8 @@ class CoreEventBroker(EventBroker):
                    max_attempts=int(kwargs.get("max_attempts", MAX_ATTEMPTS)))
 
     def publish(self, event: dict[str, Any]) -> None:
-        if event.get("event") not in KEPT_EVENTS:
+        if event.get("event") not in KEPT_EVENTS and not (
+                event.get("event") == "action" and event.get("name") in COUNTED_ACTIONS):
             return
         if len(self.queue) >= MAX_QUEUED_EVENTS:
             self.queue.popleft()
@@ -125,7 +136,10 @@ class CoreEventBroker(EventBroker):
         if self.sender is None or self.sender.done():
             self.wakeup = asyncio.Event()
             self.client = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
-            self.sender = asyncio.get_event_loop().create_task(self._run())
+            # Created in an empty context: the task outlives this turn, and would otherwise carry the
+            # request id of the turn that started it on every log line (bankbot_correlation.py).
+            loop = asyncio.get_event_loop()
+            self.sender = contextvars.Context().run(loop.create_task, self._run())
 
     async def _post(self, batch: list[dict[str, Any]]) -> None:
         assert self.client is not None

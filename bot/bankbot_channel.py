@@ -1,0 +1,35 @@
+"""Rasa's REST channel, binding the core's request id for the turn (credentials.yml).
+
+The same channel as Rasa's `rest` (same name, same URL `/webhooks/rest/webhook`), plus one step:
+RestInput calls `get_metadata` in the request's own task before it hands the message to the agent,
+so the id bound here is on every log line of the turn (NLU, policies, the action call, the tracker
+store), see bankbot_correlation.py. One INFO line per message names the conversation and the request
+id, never the text: the id can then be followed from the core's log into Rasa's and the action server's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from sanic.request import Request
+
+import bankbot_correlation
+import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
+
+logger = logging.getLogger(__name__)
+
+
+class CorrelatedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"  # the URL and the events' input_channel stay those of Rasa's REST channel
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        metadata = super().get_metadata(request)
+        bankbot_correlation.current.set(bankbot_correlation.from_metadata(metadata))
+        body = request.json if isinstance(request.json, dict) else {}
+        # The sender is the core's conversation id (a UUID); anything else is not written to the log.
+        logger.info("message received for conversation %s", bankbot_correlation.valid(body.get("sender")) or "?")
+        return metadata
