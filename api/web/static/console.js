@@ -111,7 +111,7 @@ function renderQueue(items) {
   const received = Date.now();
   const list = $("queue");
   list.replaceChildren();
-  $("queue-count").textContent = String(items.filter((h) => h.status === "waiting").length);
+  $("queue-count").textContent = `${items.filter((h) => h.status === "waiting").length} waiting`;
   if (!items.length) list.appendChild(el("li", { className: "empty", text: "Nobody is waiting." }));
   for (const group of groupByCustomer(items)) {
     const overdue = group.items.some((h) => h.overdue);
@@ -134,16 +134,16 @@ function queueItem(h, received) {
     : el("span", { className: "meta", text: h.mine ? "with you" : h.status });
   const sla = h.status === "waiting" && h.sla_due_at
     ? el("span", { className: "sla meta", testid: "sla", data: { due: h.sla_due_at } }) : null;
-  const badges = el("span", {},
-    el("span", { className: "badge", text: h.channel || "web", testid: "channel" }), " ",
-    h.overdue ? el("span", { className: "badge overdue", text: "overdue", testid: "overdue" }) : null, " ",
-    h.callback_requested ? el("span", { className: "badge warn", text: "callback requested" }) : null);
+  const badges = [el("span", { className: "badge", text: h.channel || "web", testid: "channel" }),
+    h.overdue ? el("span", { className: "badge overdue", text: "overdue", testid: "overdue" }) : null,
+    h.callback_requested ? el("span", { className: "badge warn", text: "callback requested" }) : null];
   const button = el("button", { className: "small", text: h.status === "waiting" ? "Claim" : "Open",
     attrs: { type: "button", "aria-label": `${h.status === "waiting" ? "Claim" : "Open"} ${h.customer_name}: ${h.reason}` } });
   button.addEventListener("click", () => (h.status === "waiting" ? claim(h) : openHandoff(h)));
   return el("li", { className: classes.join(" "), testid: "queue-item", data: { handoffId: h.id, status: h.status } },
     el("span", { className: "reason", text: h.reason.replaceAll("_", " ") }), button,
-    el("span", {}, when, sla ? " · " : null, sla), badges,
+    el("span", { className: "row" }, when, sla ? el("span", { className: "meta", text: "·" }) : null, sla),
+    el("span", { className: "row" }, ...badges),
     h.summary ? el("span", { className: "summary", text: h.summary }) : null);
 }
 
@@ -360,7 +360,7 @@ function accountsTable(accounts) {
 function transactionsTable(transactions) {
   return table("transactions", ["Date", "Merchant", "Category", "Amount"], transactions.map((t) =>
     el("tr", { testid: "transaction" },
-      el("td", { text: day(t.posted_at) }),
+      el("td", { className: "date", text: day(t.posted_at) }),
       el("td", { text: t.merchant || t.description || "" }),
       el("td", { className: "meta", text: t.category || "" }),
       el("td", { className: "num" + (String(t.amount).startsWith("-") ? " neg" : ""), text: money(t.amount, t.currency) }))));
