@@ -15,11 +15,13 @@ Without it (tests in one process) the process's own registry is served.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, make_asgi_app, multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app, multiprocess
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
@@ -29,16 +31,33 @@ from api.config import get_settings
 from api.health.views import router as health_router
 from api.logging_setup import configure
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.telemetry_db import DatabaseCollector
 from api.transcripts.views import internal_router as transcripts_internal_router
 
 
-def metrics_app() -> ASGIApp:
-    """Prometheus exposition: every core process's samples when they share a directory, else this one's."""
+class _ThisProcess(Collector):
+    """The process's default registry, inside another registry (tests run without a multiprocess directory)."""
+
+    def collect(self) -> Iterable[Metric]:
+        return REGISTRY.collect()
+
+
+def metrics_app(database_url: str | None = None) -> ASGIApp:
+    """Prometheus exposition: every core process's samples when they share a directory, else this one's;
+    with `database_url`, what the database says of sagas, saga workers and handoffs (api/telemetry_db.py).
+
+    Dead processes: their files stay and their counts stay in the sums, which is what counters and
+    histograms need. No metric of the core is a gauge kept in these files, so nothing needs
+    multiprocess.mark_process_dead (uvicorn has no hook for a dead worker, unlike gunicorn's child_exit);
+    the directory is emptied when the stack starts (scripts/stack.py, docker-compose.yml)."""
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return make_asgi_app(registry)
-    return make_asgi_app()
+    else:
+        registry.register(_ThisProcess())
+    if database_url:
+        registry.register(DatabaseCollector(database_url))
+    return make_asgi_app(registry)
 
 
 @asynccontextmanager
@@ -56,7 +75,7 @@ def create_internal_app() -> FastAPI:
     problems.install(app)
     for router in (health_router, auth_internal_router, transcripts_internal_router):
         app.include_router(router)
-    app.mount("/metrics", metrics_app())
+    app.mount("/metrics", metrics_app(settings.database_url))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

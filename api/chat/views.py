@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from api import ratelimit
 from api.chat import service
+from api.chat.timing import Phases
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.message_text import MessageText
 from api.problems import Problem
@@ -47,7 +48,8 @@ class ChatOut(BaseModel):
 
 
 @router.post("/chat/messages", response_model=ChatOut)
-def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep) -> ChatOut:
+def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep,
+                 response: Response) -> ChatOut:
     if "customer" not in principal.roles:
         raise Problem(403, "customer_only", "Only customers chat with the assistant")
     customer_id = principal.customer_id
@@ -58,8 +60,10 @@ def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, s
     with ratelimit.in_flight(settings.redis_url, scope=CHAT_SCOPE, key=str(customer_id),
                              limit=settings.chat_max_in_flight, ttl_seconds=settings.chat_slot_ttl_seconds,
                              fail_open=True):
+        phases = Phases()
         conversation, messages, handoff = service.send_message(settings, session, customer_id,
-                                                               body.conversation_id, body.text)
+                                                               body.conversation_id, body.text, phases)
+    response.headers["Server-Timing"] = phases.server_timing()  # where the turn's time went (api/chat/timing.py)
     return ChatOut(conversation_id=conversation.id,
                    messages=[MessageOut(text=m.text, buttons=[ButtonOut(**b) for b in m.buttons]) for m in messages],
                    handoff=HandoffRef(id=handoff.id, status=handoff.status) if handoff else None)

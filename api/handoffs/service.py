@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import ledger
+from api import telemetry
 from api.accounts.service import customer_accounts
 from api.audit.service import record
 from api.auth.models import User
@@ -196,6 +197,7 @@ def open_handoff(session: Session, settings: Settings, principal: Principal, *, 
         .returning(Handoff.id)).scalar_one_or_none()
     if new_id is not None:
         record(session, principal, "handoff.open", "handoff", new_id, conversation_id=conversation.id, reason=reason)
+        telemetry.count_handoff("opened")
     handoff = open_handoff_of(session, conversation.id)
     assert handoff is not None
     if new_id is None and principal.is_service and handoff.bot_resumed_at is not None:
@@ -293,6 +295,7 @@ def claim(session: Session, settings: Settings, principal: Principal, *, handoff
         handoff.status, handoff.agent_id, handoff.claimed_at = "active", me, _now()
         record(session, principal, "handoff.claim", "handoff", handoff.id, conversation_id=handoff.conversation_id,
                overdue=is_overdue(handoff))
+        telemetry.count_handoff("claimed")
         _publish_change(session, settings, handoff)
     return _entry(session, handoff)
 

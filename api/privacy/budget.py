@@ -60,12 +60,15 @@ def deadline_after(seconds: float) -> Iterator[None]:
 
 
 try:  # the core has prometheus_client; the bot's environment never imports this module
-    from prometheus_client import Counter
+    from prometheus_client import Counter, Histogram
 
     FAIL_CLOSED = Counter("bankbot_redaction_fail_closed_total",
                           "Lines stored as a placeholder because their redaction timed out or failed", ["reason"])
+    # Every redaction within a budget (transcript lines, agent lines), whatever its outcome.
+    SECONDS = Histogram("bankbot_redaction_seconds", "Time to redact one line",
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 except ImportError:  # pragma: no cover
-    FAIL_CLOSED = None
+    FAIL_CLOSED = SECONDS = None
 
 
 def placeholder(marker: str) -> RedactionResult:
@@ -90,6 +93,15 @@ def redact_within(text: str, *, known: KnownPII | None = None, mode: Mode = "tag
     if redact is None:
         from api.privacy.redactor import redact
     started = time.monotonic()
+    try:
+        return _redact_within(text, known, mode, budget_seconds, redact, context, started)
+    finally:
+        if SECONDS is not None:
+            SECONDS.observe(time.monotonic() - started)
+
+
+def _redact_within(text: str, known: KnownPII | None, mode: Mode, budget_seconds: float,
+                   redact: Callable[..., RedactionResult], context: str | None, started: float) -> RedactionResult:
     try:
         with deadline_after(budget_seconds):
             # `context` only when there is one: callers may pass a redact() of their own without it

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from api import telemetry
 from api.accounts.service import customer_accounts
 from api.audit.service import record
 from api.auth.models import User
@@ -26,6 +27,7 @@ from api.db_conn import driver_connection
 from api.live import streams
 from api.privacy import KnownPII, encrypt_for_compliance
 from api.privacy.budget import redact_within
+from api.redis_client import redis_for
 from api.transcripts.models import TranscriptMessage
 from api.transfers.models import Payee
 
@@ -158,6 +160,7 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
     started = time.monotonic()
     skipped = failed = deferred = 0
     rows: list[dict[str, Any]] = []
+    request_ids: list[str | None] = []  # each row's turn, for the turn latency by intent (api/telemetry.py)
     known_cache: dict[uuid.UUID, KnownPII] = {}
     bot_lines: dict[uuid.UUID, str] = {}  # each conversation's last bot line in this batch, for the next answer
     keys = [event_key(event) if isinstance(event, dict) else "" for event in events]
@@ -170,6 +173,8 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
         if rows and time.monotonic() - started > settings.transcript_batch_budget_seconds:
             deferred += 1  # at least one line per request is done, so a batch sent again always progresses
             continue
+        if isinstance(event, dict) and event.get("event") == "action":
+            telemetry.observe_action(event.get("name"))  # a fallback the broker forwards to be counted
         try:
             row = _row(session, settings, event, key, known_cache, redact, bot_lines)
         except Exception as exc:
@@ -180,14 +185,27 @@ def ingest(session: Session, settings: Settings, events: list[dict[str, Any]], r
             skipped += 1  # not a message, or a channel not bound to a customer: nothing to attribute it to
         else:
             rows.append(row)
+            request_ids.append(event.get("request_id") if isinstance(event.get("request_id"), str) else None)
     ids = _insert(session, rows, isolated=True)
     stored = sum(1 for message_id in ids if isinstance(message_id, int))
+    _observe_stored(settings, rows, ids, request_ids)
     _publish_stored(session, settings, rows, ids)
     inserts_failed = sum(1 for message_id in ids if message_id is _FAILED)
     if inserts_failed:
         log.error("transcript events not stored: %d inserts failed", inserts_failed)
     return IngestResult(stored, duplicates + len(rows) - stored - inserts_failed, skipped, failed + inserts_failed,
                         deferred)
+
+
+def _observe_stored(settings: Settings, rows: list[dict[str, Any]], ids: list[Any],
+                    request_ids: list[str | None]) -> None:
+    """NLU metrics of each customer line stored now (once per line: a batch sent again finds it a duplicate)."""
+    for row, message_id, request_id in zip(rows, ids, request_ids, strict=True):
+        if row["role"] != "user" or not isinstance(message_id, int):
+            continue
+        telemetry.observe_user_message(row["intent"], row["confidence"])
+        if request_id and row["intent"]:
+            telemetry.meet_turn(redis_for(settings.redis_url), request_id, intent=row["intent"])
 
 
 def _previous_line(session: Session, conversation_id: uuid.UUID, before: datetime) -> str | None:

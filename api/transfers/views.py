@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api import telemetry
 from api.auth.security import Principal
 from api.config import get_settings
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
@@ -121,6 +122,8 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
     outcome = await service.create(settings, principal, customer_id, request, key, digest)
     if outcome.response.body.get("status") == "pending" and not outcome.replayed:
         await start_transfer_saga(outcome.response.body["id"])
+    if not outcome.replayed:
+        telemetry.count_transfer(outcome.response.body.get("status"))
     return JSONResponse(outcome.response.body, status_code=outcome.response.status,
                         headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
@@ -191,6 +194,7 @@ async def _await_approval(principal: Principal, body: TransferIn, key: str, chan
                                                                 exclude={"confirmation_id"}))
     except approvals.KeyReused as exc:
         raise Problem(422, "idempotency_key_reused", "This Idempotency-Key is in use with a different body") from exc
+    telemetry.count_transfer("awaiting_approval")
     return JSONResponse(approval_out(approval), status_code=202)
 
 
@@ -228,6 +232,8 @@ async def approve(approval_id: uuid.UUID, principal: PrincipalDep) -> Any:
                                    idempotency.request_hash(approval.body))
     if outcome.response.body.get("status") == "pending" and not outcome.replayed:
         await start_transfer_saga(outcome.response.body["id"])
+    if not outcome.replayed:
+        telemetry.count_transfer(outcome.response.body.get("status"))
     await approvals.record_transfer(approval_id=approval.id, transfer_id=uuid.UUID(outcome.response.body["id"]))
     return JSONResponse(outcome.response.body, status_code=outcome.response.status)
 
