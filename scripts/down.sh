@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m scripts.stack down --name dev
+python3 -m scripts.services down  # the private PostgreSQL and Redis, if `make up` started them

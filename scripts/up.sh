@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD"
 PY=.venv/bin/python
 
+# PostgreSQL and Redis: the configured servers, else private instances under var/ (scripts/services.py).
+$PY -m scripts.services up
+set -a; . var/services.env; set +a  # their URLs, when private instances stand in
 $PY -m scripts.preflight
 $PY -m scripts.dbsetup
 $PY -m data.seed
