@@ -40,6 +40,7 @@ BAD_CODE = "That code is not valid or has expired. Create a new one in the bank'
 TOO_MANY_TRIES = "Too many wrong codes. Please wait an hour, then create a new code in the bank's app."
 UNLINKED = "Unlinked: messages from here no longer reach your account."
 NOT_LINKED = "This is not linked to a bank account."
+ALREADY_LINKED = "This is linked to your bank account: ask me anything. Send \"unlink\" to disconnect it."
 TOO_LONG = "That message is too long for me; please keep it under {limit} characters."
 OPTION_EXPIRED = "That choice has expired; please ask again."
 SLOW_DOWN = "You're sending messages faster than I can answer; please wait a moment."
@@ -97,8 +98,10 @@ def _handle(session: Session, settings: Settings, inbound: Inbound) -> None:
     session.commit()  # end the read
     if link is None:
         _explain(settings, inbound)
-        return
-    _forward(session, settings, inbound, link)
+    elif command is not None:  # `/start` or `link` without a code: a channel command, not words for the bot
+        _reply(settings, inbound, ALREADY_LINKED)
+    else:
+        _forward(session, settings, inbound, link)
 
 
 def _explain(settings: Settings, inbound: Inbound) -> None:

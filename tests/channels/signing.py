@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -68,3 +69,8 @@ def twilio_headers(auth_token: str, public_base_url: str, form: dict[str, str]) 
     url = public_base_url.rstrip("/") + TWILIO_PATH
     return {"X-Twilio-Signature": twilio_signature(auth_token, url, list(form.items())),
             "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def new_phone() -> str:
+    """A valid US number (phonenumbers agrees), drawn from millions so that tests never share one."""
+    return f"+1202{random.randrange(2, 10)}{random.randrange(10**6):06d}"

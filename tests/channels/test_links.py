@@ -17,6 +17,7 @@ from tests.channels.signing import (
     SLACK_PATH,
     TELEGRAM_PATH,
     TWILIO_PATH,
+    new_phone,
     slack_headers,
     slack_message,
     telegram_headers,
@@ -93,6 +94,10 @@ def test_link_with_start_code_then_unlink_on_the_channel(channels: Channels, ali
     listed = channels.client.get("/v1/channel-links", headers=alice).json()
     assert any(item["conversation_id"] == str(links[0][2]) and item["revoked_at"] is None for item in listed)
     assert "external_id" not in listed[0] and "address" not in listed[0]
+    # A bare `/start` is a channel command, never words for the bot (no Rasa here: forwarding would say so).
+    assert _telegram(channels, chat, unique(), "/start") == [service.ALREADY_LINKED]
+    # Words are forwarded to the assistant; with none reachable the customer is told to try again, no 500.
+    assert _telegram(channels, chat, unique(), "what's my balance?") == [service.UNAVAILABLE]
     # Single use: the same code from another chat links nothing.
     other = unique()
     assert _telegram(channels, other, unique(), f"/start {code}") == [service.BAD_CODE]
@@ -126,7 +131,7 @@ def test_slack_and_sms_link_with_link_code(channels: Channels, alice: dict[str, 
                                 headers=slack_headers(CHANNEL_SECRETS["SLACK_SIGNING_SECRET"], body)).status_code == 200
     assert [m["text"] for m in channels.wait_sent("slack", user, 1)] == [service.LINKED]
     assert len(_live_links(channels, "slack", f"T0TEST:{user}")) == 1
-    phone = f"+1202555{unique() % 10000:04d}"
+    phone = new_phone()
     telegram_code = _code(channels, alice, "telegram")
     for text, reply in ((f"link {telegram_code}", service.BAD_CODE),  # a code is for its own channel only
                         (f"LINK {_code(channels, alice, 'sms')}", service.LINKED)):

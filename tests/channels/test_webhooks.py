@@ -16,6 +16,7 @@ from tests.channels.signing import (
     SLACK_PATH,
     TELEGRAM_PATH,
     TWILIO_PATH,
+    new_phone,
     slack_block_action,
     slack_headers,
     slack_message,
@@ -29,10 +30,6 @@ from tests.channels.signing import (
 TG_SECRET = CHANNEL_SECRETS["TELEGRAM_WEBHOOK_SECRET"]
 SLACK_SECRET = CHANNEL_SECRETS["SLACK_SIGNING_SECRET"]
 TWILIO_TOKEN = CHANNEL_SECRETS["TWILIO_AUTH_TOKEN"]
-
-
-def _phone(n: int) -> str:
-    return f"+1202555{n % 10000:04d}"  # valid for phonenumbers; E.164 as the core stores it
 
 
 # --- Telegram ----------------------------------------------------------------------------------------------
@@ -173,7 +170,7 @@ def test_slack_interactivity_is_signed_like_events(channels: Channels, unique: C
 # --- Twilio --------------------------------------------------------------------------------------------------
 
 def test_twilio_signed_over_the_public_url(channels: Channels, unique: Callable[[], int]) -> None:
-    phone = _phone(unique())
+    phone = new_phone()
     form = twilio_form(f"SM{unique()}", phone, "hello")
     response = channels.client.post(TWILIO_PATH, data=form, headers=twilio_headers(TWILIO_TOKEN, PUBLIC_BASE_URL, form))
     assert response.status_code == 200, response.text
@@ -183,7 +180,7 @@ def test_twilio_signed_over_the_public_url(channels: Channels, unique: Callable[
 
 def test_twilio_refused_when_signed_for_another_url_token_or_body(channels: Channels,
                                                                    unique: Callable[[], int]) -> None:
-    phone = _phone(unique())
+    phone = new_phone()
     form = twilio_form(f"SM{unique()}", phone, "hello")
     # Signed for the URL the request reached (its Host header): not the configured public URL, so refused.
     is_problem(channels.client.post(TWILIO_PATH, data=form, headers=twilio_headers(TWILIO_TOKEN, "http://testserver",
@@ -198,7 +195,7 @@ def test_twilio_refused_when_signed_for_another_url_token_or_body(channels: Chan
 
 
 def test_twilio_replay_by_message_sid_is_processed_once(channels: Channels, unique: Callable[[], int]) -> None:
-    phone = _phone(unique())
+    phone = new_phone()
     form = twilio_form(f"SM{unique()}", phone, "hello")
     headers = twilio_headers(TWILIO_TOKEN, PUBLIC_BASE_URL, form)
     assert channels.client.post(TWILIO_PATH, data=form, headers=headers).status_code == 200
@@ -208,7 +205,7 @@ def test_twilio_replay_by_message_sid_is_processed_once(channels: Channels, uniq
 
 
 def test_twilio_bad_shapes(channels: Channels, unique: Callable[[], int]) -> None:
-    form = {"From": _phone(unique()), "Body": "no message sid"}
+    form = {"From": new_phone(), "Body": "no message sid"}
     is_problem(channels.client.post(TWILIO_PATH, data=form, headers=twilio_headers(TWILIO_TOKEN, PUBLIC_BASE_URL,
                                                                                    form)), 422)
     weird = twilio_form(f"SM{unique()}", "not-a-number", "hi")

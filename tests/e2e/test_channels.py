@@ -19,6 +19,7 @@ from tests.channels.signing import (
     SLACK_PATH,
     TELEGRAM_PATH,
     TWILIO_PATH,
+    new_phone,
     slack_block_action,
     slack_headers,
     slack_message,
@@ -150,7 +151,7 @@ def test_unlink_from_the_channel_and_from_the_app(stack: Stack, secrets: dict[st
 
 def test_bad_signatures_are_refused_and_nothing_is_sent(stack: Stack, secrets: dict[str, str],
                                                         unique: Callable[[], int]) -> None:
-    chat, user, phone = unique(), f"U{unique()}", f"+1202555{unique() % 10000:04d}"
+    chat, user, phone = unique(), f"U{unique()}", new_phone()
     refused = [
         httpx.post(f"{stack.core_url}{TELEGRAM_PATH}", json=telegram_message(unique(), chat, "balance"),
                    headers=telegram_headers("wrong-secret-token"), timeout=30),
@@ -211,7 +212,7 @@ def test_buttons_on_slack_are_block_kit(stack: Stack, secrets: dict[str, str], u
 
 
 def test_buttons_by_sms_are_numbered_options(stack: Stack, secrets: dict[str, str], unique: Callable[[], int]) -> None:
-    token, phone = secrets["TWILIO_AUTH_TOKEN"], f"+1202555{unique() % 10000:04d}"
+    token, phone = secrets["TWILIO_AUTH_TOKEN"], new_phone()
 
     def text(body: str, **wait: Any) -> list[dict[str, Any]]:
         before = len(_sent("twilio", phone))
