@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export BANKING77_DIR ?= $(abspath $(CURDIR)/../shared/datasets/banking77)
 
 .PHONY: help up down status test test-fast lint train seed migrate venvs reconcile \
-        bench-ledger bench-nlu bench-redaction bench-adversarial bench-chat bench-conversations chaos clean
+        bench-ledger bench-nlu bench-redaction bench-adversarial bench-breakdown bench-chat bench-conversations chaos clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench-redaction: $(VENV)/.installed ## Presidio redaction recall, precision, lat
 
 bench-adversarial: $(VENV)/.installed ## worst time on adversarial input: pattern families, redact(), action parsers
 	$(PY) -m bench.adversarial_bench
+
+bench-breakdown: $(VENV)/.installed ## where a chat turn's time goes, per turn type, on the running stack (make up)
+	$(PY) -m bench.turn_breakdown $(BREAKDOWN_ARGS)
 
 chaos: $(VENV)/.installed ## sagas under provider faults while saga workers are SIGKILLed (docs/sagas.md)
 	$(PY) -m bench.chaos
