@@ -314,3 +314,13 @@ def test_the_event_streams_refuse_before_streaming(client: TestClient, alice, bo
                422, "invalid_last_event_id")
     for staff in (alice, login(client, "compliance")):
         is_problem(client.get("/v1/handoffs/events", headers=staff), 403, "forbidden_role")
+
+
+def test_the_streams_are_bounded_per_process(client: TestClient, alice, pg, monkeypatch) -> None:
+    from api.live import views as live_views
+
+    conversation_id = _conversation(pg)
+    monkeypatch.setattr(live_views, "_open_streams", get_settings().live_max_streams)
+    refused = client.get(f"/v1/conversations/{conversation_id}/events", headers=alice)
+    is_problem(refused, 503, "too_many_streams")
+    assert refused.headers["retry-after"] == "5"
