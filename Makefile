@@ -86,6 +86,10 @@ bench-adversarial: $(VENV)/.installed ## worst time on adversarial input: patter
 bench-breakdown: $(VENV)/.installed ## where a chat turn's time goes, per turn type, on the running stack (make up)
 	$(PY) -m bench.turn_breakdown $(BREAKDOWN_ARGS)
 
+bench-chat: venvs ## chat turns under load (Locust), 1-40 conversations, beside the stock rasa init bot
+	$(PY) -m scripts.train >/dev/null
+	$(PY) -m bench.chat_bench $(CHAT_BENCH_ARGS)
+
 chaos: $(VENV)/.installed ## sagas under provider faults while saga workers are SIGKILLed (docs/sagas.md)
 	$(PY) -m bench.chaos
 
