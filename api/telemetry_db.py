@@ -26,6 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.db import engine_for
 
 log = structlog.get_logger(__name__)
+NAMES = ("bankbot_sagas", "bankbot_saga_workers_alive", "bankbot_saga_workers_known",
+         "bankbot_handoffs_overdue_waiting", "bankbot_handoffs_overdue")
 
 SAGAS = text("SELECT kind, status, count(*) FROM sagas GROUP BY kind, status")
 WORKERS = text("SELECT count(*) FILTER (WHERE lease_until > now()), count(*) FROM saga_workers")

@@ -18,7 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from api import intents, telemetry
+from api import intents, telemetry, telemetry_db
 from api.config import get_settings
 from api.webhooks.signing import sign
 from data.seed import stable_id
@@ -166,3 +166,21 @@ def test_metrics_endpoint_adds_the_databases_view(client: TestClient, pg) -> Non
     assert samples["bankbot_saga_workers_known"] >= samples["bankbot_saga_workers_alive"]
     assert "bankbot_handoffs_overdue_waiting" in samples and "bankbot_handoffs_overdue" in samples
     assert "bankbot_http_requests_total" in text  # the processes' own samples are still there
+
+
+def test_alert_rules_use_metrics_that_exist() -> None:
+    """ops/alerts.yml: every bankbot_ metric an expression names is one the core declares or the database
+    collector serves (a renamed metric would leave an alert that never fires)."""
+    import re
+
+    import api.internal  # noqa: F401 - declares every metric of the core
+
+    # The registry indexes every name a metric exposes (_total, _bucket, ...), samples or not.
+    declared = set(REGISTRY._names_to_collectors) | set(telemetry_db.NAMES)
+    rules = yaml.safe_load((REPO / "ops/alerts.yml").read_text())["groups"][0]["rules"]
+    assert {rule["alert"] for rule in rules} >= {"BankbotErrorRate", "BankbotChatTurnSlow", "BankbotFallbackRate",
+                                                 "BankbotSagaDeadLettered", "BankbotHandoffsOverdue",
+                                                 "BankbotRedactionSlow", "BankbotSagaWorkerDown"}
+    for rule in rules:
+        for name in re.findall(r"\bbankbot_[a-z_]+", rule["expr"]):
+            assert name in declared, (rule["alert"], name)
