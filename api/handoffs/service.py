@@ -33,6 +33,7 @@ from api.auth.security import Principal
 from api.cards.models import Card
 from api.cards.service import cards_of, set_frozen
 from api.channels.delivery import deliver
+from api.channels.links import links_of
 from api.chat import rasa_client
 from api.config import Settings
 from api.conversations.models import Conversation
@@ -455,11 +456,8 @@ def context(session: Session, principal: Principal, *, handoff_id: uuid.UUID) ->
     conn = driver_connection(session)
     accounts = customer_accounts(conn, customer.id)
     transactions = ledger.statement(conn, account_ids=[a.id for a in accounts], limit=10).items if accounts else []
-    channels: list[tuple[str, datetime]] = []
-    if session.scalar(text("SELECT to_regclass('channel_links') IS NOT NULL")):
-        channels = [(c, at) for c, at in session.execute(text(
-            "SELECT channel, linked_at FROM channel_links WHERE customer_id = :customer AND revoked_at IS NULL "
-            "ORDER BY linked_at LIMIT 20"), {"customer": customer.id})]
+    channels = [(link.channel, link.linked_at) for link in links_of(session, customer_id=customer.id)
+                if link.revoked_at is None]
     record(session, principal, "handoff.context", "handoff", handoff.id, customer_id=customer.id)
     return Context(customer=customer, kyc_status=status_of(session, customer.id), accounts=accounts,
                    transactions=list(transactions), cards=cards_of(session, customer.id),

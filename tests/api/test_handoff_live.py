@@ -190,9 +190,20 @@ def test_the_context_is_what_the_customers_own_endpoints_say(client: TestClient,
                (uuid.uuid4(), stable_id("user", "alice"), card["id"], uuid.uuid4(), stable_id("user", "alice"),
                 card["id"]))
 
-    response = client.get(f"/v1/handoffs/{handoff_id}/context", headers=agent)
+    links = [(uuid.uuid4(), "telegram", None), (uuid.uuid4(), "slack", "app")]  # a live link and a revoked one
+    for link_id, channel, revoked_by in links:
+        pg.execute("INSERT INTO channel_links (id, customer_id, channel, external_id, address, conversation_id, "
+                   "revoked_at, revoked_by) VALUES (%s, %s, %s, %s, 'x', %s, "
+                   "CASE WHEN %s::text IS NULL THEN NULL ELSE now() END, %s)",
+                   (link_id, stable_id("user", "alice"), channel, f"test-{link_id}", conversation_id, revoked_by,
+                    revoked_by))
+    try:
+        response = client.get(f"/v1/handoffs/{handoff_id}/context", headers=agent)
+    finally:
+        pg.execute("DELETE FROM channel_links WHERE id = ANY(%s)", ([link_id for link_id, _, _ in links],))
     assert response.status_code == 200, response.text
     context = response.json()
+    assert [c["channel"] for c in context["channels"]] == ["telegram"]
     me = client.get("/v1/me", headers=alice).json()
     assert context["customer"] == {"id": str(stable_id("user", "alice")), "name": me["full_name"],
                                    "kyc_status": me["kyc_status"]}
@@ -206,7 +217,6 @@ def test_the_context_is_what_the_customers_own_endpoints_say(client: TestClient,
     assert context["cards"] == [{"id": c["id"], "last4": c["last4"], "status": c["status"],
                                  "frozen_reason": c["freeze_reason"]} for c in cards]
     assert [(f["kind"], f["status"]) for f in context["fraud_cases"]] == [("compromised_card", "investigating")]
-    assert isinstance(context["channels"], list)
     assert [a for a, _, _ in _audit(pg, handoff_id)] == ["handoff.open", "handoff.claim", "handoff.context"]
 
 
