@@ -4,6 +4,9 @@ Rasa) as one named stack.
     python -m scripts.stack up   [--name dev] [--model PATH]   # idempotent: running services are kept
     python -m scripts.stack down [--name dev]                  # stops exactly what `up` started
     python -m scripts.stack status [--name dev]
+    python -m scripts.stack restart SERVICE [--name dev]       # SIGTERM (drains), start again, wait healthy
+    python -m scripts.stack up --replicas 2 ...                # two cores, Rasas, action servers behind a
+                                                               # local balancer (scripts/replicas.py)
 
 Pids live in var/run/<name>/, logs in var/log/. Stdlib only: it runs before any venv is trusted.
 
@@ -32,6 +35,10 @@ from scripts import environment
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 HEALTH_TIMEOUT_SECONDS = 240  # Rasa loads TensorFlow and the model: slow on 2 cores
+# uvicorn finishes in-flight requests on SIGTERM for at most this long, then cancels them; it must stay
+# below stop_pid's patience (STOP_TIMEOUT_SECONDS), else a draining core would be SIGKILLed mid-request.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+STOP_TIMEOUT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,15 @@ class Service:
 
 def services(args: argparse.Namespace, secret_values: dict[str, str] | None = None) -> list[Service]:
     """The stack's services. With `secret_values` (what `up` resolved), each gets the secrets it reads."""
+    if getattr(args, "replicas", 1) > 1:
+        from scripts import replicas  # imports this module: only when asked for
+
+        return replicas.services(args, secret_values)
+    return single_services(args, secret_values)
+
+
+def single_services(args: argparse.Namespace, secret_values: dict[str, str] | None = None) -> list[Service]:
+    """One of each service (`make up`, the test stacks); scripts/replicas.py composes several of these."""
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
     # The core's internal listener (api/internal.py: token exchange, transcript ingest, metrics) is the
@@ -84,18 +100,18 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
     return [
         Service("sandbox", args.sandbox_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "sandbox.app:app", "--host", "127.0.0.1", "--port",
-                 str(args.sandbox_port), "--no-access-log"],
+                 str(args.sandbox_port), "--no-access-log", *GRACEFUL],
                 "/healthz", {**common, **secrets_of("sandbox"),
                              "SANDBOX_DATABASE_URL": sandbox_database_url(args.database_url),
                              "SANDBOX_WEBHOOK_BASE_URL": core_url}),
         *workers,
         Service("core", args.core_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
-                 str(args.core_port), "--workers", str(args.core_workers), "--no-access-log"],
+                 str(args.core_port), "--workers", str(args.core_workers), "--no-access-log", *GRACEFUL],
                 "/healthz", {**common, **secrets_of("core"), **core_env}),
         Service("core-internal", internal_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.internal:app", "--host", "127.0.0.1", "--port",
-                 str(internal_port), "--workers", "1", "--no-access-log"],
+                 str(internal_port), "--workers", "1", "--no-access-log", *GRACEFUL],
                 "/healthz", {**common, **secrets_of("core"), **core_env}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/python"), "-m", "actions.server", "--host", "127.0.0.1", "--port",
@@ -115,6 +131,9 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]
+
+
+GRACEFUL = ["--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS)]
 
 
 def sandbox_database_url(database_url: str) -> str:
@@ -267,7 +286,7 @@ def stop_pid(pid: int, name: str) -> None:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:
             os.killpg(pid, 0)
@@ -276,7 +295,39 @@ def stop_pid(pid: int, name: str) -> None:
             return
         time.sleep(0.2)
     os.killpg(pid, signal.SIGKILL)
-    print(f"{name:13} killed after 15 s")
+    print(f"{name:13} killed after {STOP_TIMEOUT_SECONDS} s")
+
+
+def restart(args: argparse.Namespace) -> None:
+    """Stop one service (SIGTERM: uvicorn and Sanic finish in-flight requests) and start it again.
+
+    The last line is `service=... stop_s=... start_s=...`: how long the drain took and how long until
+    the service answered its health check again.
+    """
+    by_name = {s.name: s for s in services(args, resolve_secrets())}
+    if args.service not in by_name:
+        sys.exit(f"no service {args.service!r} in this stack; one of: {', '.join(by_name)}")
+    service = by_name[args.service]
+    started = time.monotonic()
+    pid = running_pid(args.name, service)
+    if pid is not None:
+        stop_pid(pid, service.name)
+    pidfile(args.name, service.name).unlink(missing_ok=True)
+    stopped = time.monotonic()
+    if service.port is not None and not wait_port_free(service.port, stopped + STOP_TIMEOUT_SECONDS):
+        sys.exit(f"port {service.port} still taken after {service.name} stopped")
+    new_pid = start(args.name, service)
+    wait_healthy(args.name, service, new_pid, time.monotonic() + HEALTH_TIMEOUT_SECONDS)
+    print(f"{service.name:13} restarted (pid {new_pid})")
+    print(f"service={service.name} stop_s={stopped - started:.2f} start_s={time.monotonic() - stopped:.2f}")
+
+
+def wait_port_free(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if not port_in_use(port):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def down(args: argparse.Namespace) -> None:
@@ -298,7 +349,10 @@ def status(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("command", choices=("up", "down", "status", "restart"))
+    parser.add_argument("service", nargs="?", help="restart: the service's name (see `status`)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="cores, Rasas and action servers each, behind a local balancer (scripts/replicas.py)")
     parser.add_argument("--name", default="dev")
     parser.add_argument("--core-port", type=int, default=8000)
     parser.add_argument("--rasa-port", type=int, default=5005)
@@ -314,7 +368,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.sandbox_port is None:
         args.sandbox_port = args.core_port + 100
-    {"up": up, "down": down, "status": status}[args.command](args)
+    if args.command == "restart" and not args.service:
+        parser.error("restart needs a service name")
+    {"up": up, "down": down, "status": status, "restart": restart}[args.command](args)
 
 
 if __name__ == "__main__":
