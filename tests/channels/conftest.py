@@ -52,14 +52,16 @@ class Channels:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the sandbox and its connections go when these tests are done (PostgreSQL's connections are
+# shared by every stack of a `make test` run).
+@pytest.fixture(scope="package")
 def channel_sandbox(database_url: str) -> Iterator[Sandbox]:
     with running_sandbox(port=SANDBOX_PORT, database_url=database_url, webhook_base_url="http://127.0.0.1:9",
                          env=CHANNEL_SECRETS) as sandbox:
         yield sandbox
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def channels(seeded_database_url: str, channel_sandbox: Sandbox) -> Iterator[Channels]:
     """The core with channel settings (its own app: the settings are read when it is made)."""
     mp = pytest.MonkeyPatch()
