@@ -130,11 +130,13 @@ def _publish_change(session: Session, settings: Settings, handoff: Handoff) -> N
 
 
 def open_handoff_of(session: Session, conversation_id: uuid.UUID) -> Handoff | None:
+    """The conversation's open (waiting or active) handoff, if any."""
     return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                 Handoff.status.in_(OPEN_STATUSES)))
 
 
 def latest_handoff_of(session: Session, conversation_id: uuid.UUID) -> Handoff | None:
+    """The conversation's most recent handoff, whatever its status."""
     return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id)
                           .order_by(Handoff.created_at.desc(), Handoff.id).limit(1))
 
@@ -251,6 +253,7 @@ def queue(session: Session, principal: Principal, *, status: str | None, limit: 
 
 
 def _locked(session: Session, handoff_id: uuid.UUID, *, share: bool = False) -> Handoff:
+    """The handoff, its row locked for this transaction (shared with `share`)."""
     handoff = session.get(Handoff, handoff_id, with_for_update={"read": True} if share else True)
     if handoff is None:
         raise Problem(404, "handoff_not_found", "No such handoff")

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 import structlog
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from api.config import Settings
 from api.redis_client import redis_for
@@ -84,18 +84,21 @@ def publish_after_commit(session: Session, settings: Settings, events: list[Live
     if _PENDING not in session.info:
         session.info[_PENDING] = []
         event.listen(session, "after_commit", _flush)
-        event.listen(session, "after_rollback", _drop)
+        event.listen(session, "after_soft_rollback", _drop)
     session.info[_SETTINGS] = settings
     session.info[_PENDING].extend(events)
 
 
 def _flush(session: Session) -> None:
+    """after_commit: publish what the committed transaction queued."""
     pending: list[LiveEvent] = session.info.get(_PENDING) or []
     if pending:
         session.info[_PENDING] = []
         publish(session.info[_SETTINGS], pending)
 
 
-def _drop(session: Session) -> None:
-    if session.info.get(_PENDING):
+def _drop(session: Session, previous: SessionTransaction) -> None:
+    """after_soft_rollback: what a rolled-back transaction queued never happened (a savepoint's rollback,
+    e.g. one refused row of an ingest batch, leaves the transaction and its queued events alone)."""
+    if previous.parent is None and session.info.get(_PENDING):
         session.info[_PENDING] = []

@@ -334,3 +334,29 @@ def test_the_streams_are_bounded_per_process(client: TestClient, alice, pg, monk
     refused = client.get(f"/v1/conversations/{conversation_id}/events", headers=alice)
     is_problem(refused, 503, "too_many_streams")
     assert refused.headers["retry-after"] == "5"
+
+
+def test_events_are_published_when_their_transaction_commits(client: TestClient, live) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from api.db import get_engine
+    from api.live import streams
+
+    settings, key = get_settings(), f"live:conversation:{uuid.uuid4()}"
+    with Session(get_engine()) as session:
+        streams.publish_after_commit(session, settings, [streams.LiveEvent(key, "typing", {"role": "agent"})])
+        with pytest.raises(DBAPIError), session.begin_nested():  # a savepoint's rollback leaves them queued
+            session.execute(text("SELECT 1/0"))
+        assert live.xlen(key) == 0  # nothing before the commit
+        session.commit()
+    assert [data for _, _, data in events_of(live, key)] == [{"role": "agent"}]
+    assert 0 < live.ttl(key) <= settings.live_stream_ttl_seconds
+    with Session(get_engine()) as session:
+        session.execute(text("SELECT 1"))
+        streams.publish_after_commit(session, settings, [streams.LiveEvent(key, "typing", {"role": "agent"})])
+        session.rollback()  # never happened: never published
+        session.execute(text("SELECT 1"))
+        session.commit()
+    assert live.xlen(key) == 1
