@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 export BANKING77_DIR ?= $(abspath $(CURDIR)/../shared/datasets/banking77)
 
 .PHONY: help up down status test test-fast lint train seed migrate venvs reconcile \
-        bench-ledger bench-nlu bench-redaction bench-adversarial bench-breakdown bench-chat bench-conversations chaos clean
+        bench-ledger bench-nlu bench-redaction bench-adversarial bench-breakdown bench-chat bench-conversations chaos soak clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -92,6 +92,10 @@ bench-chat: venvs ## chat turns under load (Locust), 1-40 conversations, beside 
 
 chaos: $(VENV)/.installed ## sagas under provider faults while saga workers are SIGKILLed (docs/sagas.md)
 	$(PY) -m bench.chaos
+
+soak: venvs ## 10 min of chat + transfers at a steady rate, each service's memory sampled (SOAK_ARGS="--minutes 2")
+	$(PY) -m scripts.train >/dev/null
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean: down ## remove runtime files (keeps the virtual environments)
 	rm -rf var
