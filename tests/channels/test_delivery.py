@@ -72,6 +72,13 @@ def test_a_failed_send_is_counted_not_raised(channels: Channels) -> None:
     assert delivery.send_to(wrong_sid, channel="sms", address="+14155552671", conversation_id=None,
                             messages=message) == 0
     assert channels.sent("telegram", chat) == []
+    wrong_bearer = _settings(channels, slack_bot_token="xoxb-not-the-bot-token-0123456789abcdef")
+    assert delivery.send_to(wrong_bearer, channel="slack", address="U0NOBODY", conversation_id=None,
+                            messages=message) == 0
+    wrong_password = _settings(channels, twilio_auth_token="not-the-auth-token-0123456789abcdef")
+    assert delivery.send_to(wrong_password, channel="sms", address="+14155552671", conversation_id=None,
+                            messages=message) == 0
+    assert channels.sent("slack", "U0NOBODY") == [] and channels.sent("twilio", "+14155552671") == []
     assert delivery.send_to(_settings(channels), channel="telegram", address=chat, conversation_id=None,
                             messages=[BotMessage(text=None)]) == 1  # nothing to show: skipped, not failed
     assert channels.sent("telegram", chat) == []
