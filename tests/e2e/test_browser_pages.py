@@ -306,3 +306,14 @@ def test_the_console_groups_the_queue_acts_through_the_core_and_throttles_typing
     # been missed), after the claim and after the release: never on a timer.
     assert len(core.requests("GET", "/v1/handoffs")) <= 5
     assert problems == []
+
+
+def test_no_script_calls_the_api_on_a_timer_or_writes_markup() -> None:
+    """The only interval is the console's clock (it redraws timers, it requests nothing); live updates
+    come from the event streams. Text goes in with textContent, never innerHTML."""
+    for name in ("live.js", "chat.js", "console.js"):
+        script = (STATIC / name).read_text()
+        assert re.findall(r"setInterval\(\s*([\w.]+)", script) in ([], ["tickClocks"]), name
+        assert "innerHTML" not in script and "insertAdjacentHTML" not in script, name
+    clock = (STATIC / "console.js").read_text().split("function tickClocks", 1)[1].split("\n}\n", 1)[0]
+    assert "fetch(" not in clock and "api(" not in clock

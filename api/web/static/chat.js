@@ -153,7 +153,10 @@ function startLive() {
     url: `/v1/conversations/${conversationId}/events`,
     token,
     onEvent: onLiveEvent,
-    onState: (state) => setConnection(state),
+    onState: (state, status) => {
+      setConnection(state);
+      if (state === "closed" && status === 401) showError("Your session has ended: sign in again.");
+    },
   });
 }
 

@@ -19,6 +19,7 @@ let token = null;
 let queueLive = null;       // the queue's event stream
 let queueLoading = null;    // the queue request in flight; another event meanwhile asks for one more
 let queueStale = false;
+let queueShown = false;     // the queue has been read at least once
 let current = null;         // the handoff on screen (a queue item)
 let conversationLive = null;
 let seen = new Set();       // "role:id" of the lines on screen (history and stream overlap)
@@ -78,10 +79,14 @@ function day(iso) {
   return iso ? new Date(iso).toLocaleDateString([], { day: "numeric", month: "short" }) : "";
 }
 
-function setConnection(state) {
-  const text = state === "reconnecting" ? "reconnecting…" : "";
-  $("connection").textContent = text;
-  $("connection").hidden = !text;
+// "reconnecting…" in the header while either live stream is down; "closed" with 401: signed out.
+const streamStates = {};
+function setConnection(stream, state, status) {
+  streamStates[stream] = state;
+  const down = Object.values(streamStates).includes("reconnecting");
+  $("connection").textContent = down ? "reconnecting…" : "";
+  $("connection").hidden = !down;
+  if (state === "closed" && status === 401) showError({ title: "Your session has ended: sign in again." });
 }
 
 // ---- the queue ----
@@ -90,7 +95,7 @@ async function loadQueue() {
   if (queueLoading) { queueStale = true; return queueLoading; }  // a burst of events: one more load after this
   queueLoading = (async () => {
     const res = await api("/v1/handoffs");
-    if (res.ok) renderQueue(res.data); else showError(res.data);
+    if (res.ok) { queueShown = true; renderQueue(res.data); } else showError(res.data);
   })();
   await queueLoading;
   queueLoading = null;
@@ -165,9 +170,11 @@ function startQueueLive() {
     url: "/v1/handoffs/events",
     token,
     onEvent: (name) => { if (name === "queue") loadQueue(); },
-    onState: (state, reconnected) => {
-      setConnection(state);
-      if (state === "open" && reconnected) loadQueue();  // events may have been missed while away
+    onState: (state, detail) => {
+      setConnection("queue", state, detail);
+      // Read the queue once the stream is open (from then on no change is missed), again after a
+      // reconnect (events may have been missed while away), and once even if it cannot open.
+      if (state === "open" || !queueShown) loadQueue();
     },
   });
 }
@@ -198,12 +205,18 @@ function openHandoff(h) {
     conversationLive = openLiveStream({
       url: `/v1/conversations/${h.conversation_id}/events`, token,
       onEvent: (name, data) => onConversationEvent(h, name, data),
-      onState: (state) => setConnection(state),
+      onState: (state, detail) => {
+        setConnection("conversation", state, detail);
+        // The history is read once the stream is open, so no line falls between the two (a line in
+        // both is shown once); after a reconnect too, and when the stream is refused (closed meanwhile).
+        if (state === "open" || state === "closed") loadTranscript(h);
+      },
     });
     loadContext(h);
     loadCanned();
+  } else {
+    loadTranscript(h);
   }
-  loadTranscript(h);
   $("text").focus();
 }
 
@@ -245,6 +258,7 @@ function markClosed(h) {
   setTitle();
   setComposer(false);
   if (conversationLive) { conversationLive.close(); conversationLive = null; }
+  setConnection("conversation", "closed");
 }
 
 // One line of the conversation, placed in time order (the history and the stream may interleave).
@@ -448,7 +462,6 @@ $("login").addEventListener("submit", async (e) => {
   $("who").textContent = me.data.full_name;
   $("login").hidden = true;
   $("desk").hidden = false;
-  await loadQueue();
   startQueueLive();
   setInterval(tickClocks, 1000);  // a clock: redraws the timers from local time, makes no request
 });
