@@ -30,7 +30,7 @@ function say(text, who, options = {}) {
     label.textContent = options.label;
     div.appendChild(label);
   }
-  div.appendChild(document.createTextNode(text));  // never innerHTML: message text is data, not markup
+  div.appendChild(document.createTextNode(text));  // textContent only: message text is data, not markup
   const time = document.createElement("time");
   if (options.at) time.dateTime = options.at;
   time.textContent = clockTime(options.at);
