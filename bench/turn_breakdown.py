@@ -1,7 +1,8 @@
 """Where one chat turn's time goes, per turn type, against a running stack (`make up`, or any stack).
 
     python -m bench.turn_breakdown [--core-url http://127.0.0.1:8000] [--internal-url http://127.0.0.1:8001]
-                                   [--actions-url http://127.0.0.1:5055] [--turns 10] [--users alice,bob]
+                                   [--actions-url http://127.0.0.1:5055] [--rasa-url http://127.0.0.1:5005]
+                                   [--turns 10] [--users alice,bob]
 
 Runs K turns of each type (balance, spending, FAQ), one at a time, and prints per type, in milliseconds:
 
@@ -11,10 +12,14 @@ Runs K turns of each type (balance, spending, FAQ), one at a time, and prints pe
     actions      mean per turn of the action server's action_run_seconds (its /metrics, before/after)
     core_calls   mean per turn of the actions' calls to the core (action_core_call_seconds)
     rasa_only    rasa minus actions: Rasa's own share (NLU, policies, tracker and lock store, HTTP)
+    rasa_nlu, rasa_policies, rasa_tracker, rasa_lock
+                 mean per turn of Rasa's rasa_phase_seconds (bot/bankbot_timing.py): the NLU pipeline, the
+                 policy ensemble, the tracker's load and save (Redis, and the event broker's enqueue), and
+                 the wait for the conversation's lock (turn minus processing)
     redaction    mean per turn of bankbot_redaction_seconds (the transcript ingest; off the turn's path,
                  but on the same CPUs)
 
-Medians come from each turn's Server-Timing header; the action server's and redaction's figures are
+Medians come from each turn's Server-Timing header; the action server's, Rasa's parts and redaction are
 means (histogram sum and count deltas of the metrics endpoints). Each type uses fresh conversations of
 --per-conversation turns, so that the conversation's length (a cost of its own, issue 16) stays small.
 The last line is `name=value` pairs, and `slowest=` names the biggest part of the slowest turn type.
@@ -36,7 +41,7 @@ from data.seed import DEMO_PASSWORD
 TURNS = {
     "balance": "what's my balance?",
     "spending": "how much did I spend on coffee last month?",
-    "faq": "how long does it take for my new card to arrive?",
+    "faq": "what exchange rate do you use?",  # a FAQ answered by a response, no action
 }
 
 
@@ -47,12 +52,27 @@ class Turns:
     rasa: list[float] = field(default_factory=list)
 
 
-def sums(url: str, names: tuple[str, ...]) -> dict[str, float]:
-    """The `_sum` of each histogram in `names` over all its label values, in seconds."""
-    totals = dict.fromkeys(names, 0.0)
-    for family in text_string_to_metric_families(httpx.get(url, timeout=10).text):
-        if family.name in totals:
-            totals[family.name] += sum(s.value for s in family.samples if s.name == f"{family.name}_sum")
+def scrape(sources: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """Each histogram's `_sum` in seconds: over all its labels as `name`, and per label value as
+    `name:value` (Rasa's phases). An endpoint that does not answer adds nothing (its figures read 0)."""
+    totals: dict[str, float] = {}
+    for url, names in sources.items():
+        try:
+            text = httpx.get(url, timeout=10).text
+        except httpx.HTTPError:
+            continue
+        for family in text_string_to_metric_families(text):
+            if family.name not in names:
+                continue
+            for sample in family.samples:
+                if sample.name == f"{family.name}_sum":
+                    totals[family.name] = totals.get(family.name, 0.0) + sample.value
+                    for value in sample.labels.values():
+                        key = f"{family.name}:{value}"
+                        totals[key] = totals.get(key, 0.0) + sample.value
+    for names in sources.values():
+        for name in names:
+            totals.setdefault(name, 0.0)
     return totals
 
 
@@ -108,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--core-url", default="http://127.0.0.1:8000")
     parser.add_argument("--internal-url", help="the core's internal listener (default: the core's port + 1)")
     parser.add_argument("--actions-url", default="http://127.0.0.1:5055")
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--turns", type=int, default=10, help="turns per type")
     parser.add_argument("--per-conversation", type=int, default=5)
     parser.add_argument("--users", default="alice,bob", help="customers to spread turns over (chat rate limit)")
@@ -116,33 +137,39 @@ def main(argv: list[str] | None = None) -> None:
     if args.internal_url is None:
         base, port = args.core_url.rsplit(":", 1)
         args.internal_url = f"{base}:{int(port.rstrip('/')) + 1}"
-    core_metrics, actions_metrics = f"{args.internal_url}/metrics/", f"{args.actions_url}/metrics"
-    action_names = ("action_run_seconds", "action_core_call_seconds")
+    sources = {f"{args.internal_url}/metrics/": ("bankbot_redaction_seconds",),
+               f"{args.actions_url}/metrics": ("action_run_seconds", "action_core_call_seconds"),
+               f"{args.rasa_url}/webhooks/rest/metrics": ("rasa_phase_seconds",)}
     client = Client(args.core_url, args.users.split(","))
     client.chat("hello", None)  # warm-up: first-call costs are not a turn type's
 
     figures: dict[str, float] = {}
     for kind, text in TURNS.items():
         time.sleep(args.settle_seconds)
-        before = {**sums(actions_metrics, action_names), **sums(core_metrics, ("bankbot_redaction_seconds",))}
+        before = scrape(sources)
         turns = Turns()
         for elapsed, timing in conversations(client, text, args.turns, args.per_conversation):
             turns.total.append(elapsed)
             turns.rasa.append(timing.get("rasa", 0.0))
             turns.core.append(timing.get("total", 0.0) - timing.get("rasa", 0.0))
         time.sleep(args.settle_seconds)
-        after = {**sums(actions_metrics, action_names), **sums(core_metrics, ("bankbot_redaction_seconds",))}
-        per_turn = {name: (after[name] - before[name]) * 1000 / args.turns for name in after}
+        after = scrape(sources)
+        per_turn = {name: (after[name] - before.get(name, 0.0)) * 1000 / args.turns for name in after}
         row = {"total": statistics.median(turns.total), "core": statistics.median(turns.core),
                "rasa": statistics.median(turns.rasa), "actions": per_turn["action_run_seconds"],
                "core_calls": per_turn["action_core_call_seconds"],
                "redaction": per_turn["bankbot_redaction_seconds"]}
         row["rasa_only"] = max(row["rasa"] - row["actions"], 0.0)
+        phase = {p: per_turn.get(f"rasa_phase_seconds:{p}", 0.0) for p in
+                 ("turn", "processing", "nlu", "policies", "tracker_load", "tracker_save")}
+        row.update({"rasa_nlu": phase["nlu"], "rasa_policies": phase["policies"],
+                    "rasa_tracker": phase["tracker_load"] + phase["tracker_save"],
+                    "rasa_lock": max(phase["turn"] - phase["processing"], 0.0)})
         print(f"{kind:9} " + "  ".join(f"{name}={value:.1f}ms" for name, value in row.items()), flush=True)
         figures.update({f"{kind}_{name}_ms": value for name, value in row.items()})
 
     slowest_kind = max(TURNS, key=lambda k: figures[f"{k}_total_ms"])
-    parts = ("core", "rasa_only", "actions")
+    parts = ("core", "actions", "rasa_nlu", "rasa_policies", "rasa_tracker", "rasa_lock")
     slowest_part = max(parts, key=lambda p: figures[f"{slowest_kind}_{p}_ms"])
     print(" ".join(f"{name}={value:.1f}" for name, value in figures.items())
           + f" slowest={slowest_kind}.{slowest_part}")

@@ -5,26 +5,43 @@ RestInput calls `get_metadata` in the request's own task before it hands the mes
 so the id bound here is on every log line of the turn (NLU, policies, the action call, the tracker
 store), see bankbot_correlation.py. One INFO line per message names the conversation and the request
 id, never the text: the id can then be followed from the core's log into Rasa's and the action server's.
+It also serves GET /webhooks/rest/metrics: where Rasa's share of a turn goes (bankbot_timing.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 import bankbot_correlation
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
+import bankbot_timing
 
 logger = logging.getLogger(__name__)
+bankbot_timing.install()  # rasa_phase_seconds: NLU, policies, tracker, actions (bankbot_timing.py)
+
+
+async def _metrics(_: Request) -> HTTPResponse:
+    return response.text(bankbot_timing.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 class CorrelatedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"  # the URL and the events' input_channel stay those of Rasa's REST channel
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """Rasa's REST routes, plus GET /webhooks/rest/metrics (rasa_phase_seconds)."""
+        blueprint = super().blueprint(on_new_message)
+        blueprint.add_route(_metrics, "/metrics", methods=["GET"])
+        return blueprint
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         metadata = super().get_metadata(request)

@@ -61,6 +61,10 @@ def test_one_request_id_through_core_rasa_and_actions(stack: Stack) -> None:
     actions = httpx.get(f"http://127.0.0.1:{PORTS['actions']}/metrics", timeout=10).text
     assert _sample(actions, 'action_run_seconds_count{action="action_check_balance"}') >= 1
     assert _sample(actions, 'action_core_call_seconds_count{path="/v1/accounts"}') >= 1
+    # Rasa timed its parts of the turn (bot/bankbot_timing.py).
+    rasa = httpx.get(f"http://127.0.0.1:{PORTS['rasa']}/webhooks/rest/metrics", timeout=10).text
+    for phase in ("turn", "nlu", "policies", "actions", "tracker_load", "tracker_save"):
+        assert _sample(rasa, f'rasa_phase_seconds_count{{phase="{phase}"}}') >= 1, phase
     # The turn's latency met its intent (chat path and transcript ingest, two processes, one directory).
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
