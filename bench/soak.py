@@ -68,17 +68,19 @@ def soak_stack() -> Iterator[str]:
             subprocess.run(stack_command("down", url), cwd=REPO_ROOT, env=env, check=False, timeout=300)
 
 
-def resident_mb(stack: str) -> dict[str, float]:
-    """Each running service's resident memory in MB: its process and all descendants (uvicorn's workers)."""
-    sizes = {}
+def measure(stack: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Each running service's resident memory (MB) and CPU time so far (s): its process and all descendants
+    (uvicorn's workers)."""
+    memory, cpu = {}, {}
     for pidfile in sorted((REPO_ROOT / "var" / "run" / stack).glob("*.pid")):
         try:
             process = psutil.Process(int(pidfile.read_text()))
             family = [process, *process.children(recursive=True)]
-            sizes[pidfile.stem] = sum(p.memory_info().rss for p in family) / 2**20
+            memory[pidfile.stem] = sum(p.memory_info().rss for p in family) / 2**20
+            cpu[pidfile.stem] = sum(sum(p.cpu_times()[:2]) for p in family)
         except (psutil.NoSuchProcess, ValueError, FileNotFoundError):
             continue  # a service that is not running has nothing to measure; the load's errors will say why
-    return sizes
+    return memory, cpu
 
 
 def growth_pct(samples: list[tuple[float, dict[str, float]]], duration: float) -> dict[str, tuple[float, float, float]]:
@@ -102,20 +104,25 @@ def run(core_url: str, minutes: float, rate: float, transfers_per_s: float, samp
     load = Load(core_url, token, own_accounts(core_url, token), transfer_threads=2,
                 chat_threads=max(2, math.ceil(rate)), transfers_per_s=transfers_per_s, turns_per_s=rate)
     samples: list[tuple[float, dict[str, float]]] = []
+    cpu_before = measure(STACK)[1]
     started = time.monotonic()
     load.start()
     try:
         while (elapsed := time.monotonic() - started) < duration:
-            samples.append((elapsed, resident_mb(STACK)))
+            samples.append((elapsed, measure(STACK)[0]))
             time.sleep(min(sample_seconds, max(0.0, duration - elapsed)))
     finally:
         load.stop()
     elapsed = time.monotonic() - started
-    samples.append((elapsed, resident_mb(STACK)))
+    memory, cpu_after = measure(STACK)
+    samples.append((elapsed, memory))
     tally = load.tally
     growth = growth_pct(samples, elapsed)
+    # CPU per service over the run: what docs/scaling.md sizes instances from (cores per turns/s).
+    cpu_share = {s: (cpu_after[s] - cpu_before.get(s, 0.0)) / elapsed for s in cpu_after}
     for service, (first, last, pct) in sorted(growth.items()):
-        print(f"{service:15} rss {first:8.1f} MB -> {last:8.1f} MB  growth {pct:+6.1f} %")
+        print(f"{service:15} rss {first:8.1f} MB -> {last:8.1f} MB  growth {pct:+6.1f} %   "
+              f"cpu {cpu_share.get(service, 0.0):5.2f} cores")
     for error in tally.errors[:20]:
         print(f"error: {error}")
     print(f"retried (retryable answers): {dict(tally.retried)}")
@@ -128,7 +135,8 @@ def run(core_url: str, minutes: float, rate: float, transfers_per_s: float, samp
           f"chat_p95_ms={percentile(tally.latencies_ms['chat'], 0.95):.0f} "
           f"transfer_p95_ms={percentile(tally.latencies_ms['transfer'], 0.95):.0f} "
           f"errors={len(tally.errors)} retried={sum(tally.retried.values())} "
-          f"rss_growth_pct_max={growth[worst][2]:.1f} rss_growth_worst={worst} samples={len(samples)}")
+          f"cpu_cores={sum(cpu_share.values()):.2f} rss_growth_pct_max={growth[worst][2]:.1f} "
+          f"rss_growth_worst={worst} samples={len(samples)}")
     return 0 if met else 1
 
 

@@ -294,7 +294,11 @@ def stop_pid(pid: int, name: str) -> None:
             print(f"{name:13} stopped")
             return
         time.sleep(0.2)
-    os.killpg(pid, signal.SIGKILL)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it ended between the last look and now
+        print(f"{name:13} stopped")
+        return
     print(f"{name:13} killed after {STOP_TIMEOUT_SECONDS} s")
 
 
