@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ TURNS = {
 }
 
 
+_unreachable: set[str] = set()
+
+
 @dataclass
 class Turns:
     total: list[float] = field(default_factory=list)
@@ -58,8 +62,11 @@ def scrape(sources: dict[str, tuple[str, ...]]) -> dict[str, float]:
     totals: dict[str, float] = {}
     for url, names in sources.items():
         try:
-            text = httpx.get(url, timeout=10).text
-        except httpx.HTTPError:
+            text = httpx.get(url, timeout=10).raise_for_status().text
+        except httpx.HTTPError as exc:
+            if url not in _unreachable:
+                _unreachable.add(url)
+                print(f"no metrics from {url} ({type(exc).__name__}): its figures read 0", file=sys.stderr)
             continue
         for family in text_string_to_metric_families(text):
             if family.name not in names:
