@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -11,6 +12,15 @@ import httpx
 from api.problems import Problem
 
 MAX_BOT_MESSAGES = 20  # a reply longer than this is a bot loop, not an answer
+# Kept-alive connections to Rasa shared by the process's threads (the chat route runs in the thread pool):
+# a new connection per turn cost a TCP handshake and a client set-up on every message. Timeouts stay per call.
+_POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+
+
+@lru_cache(maxsize=1)
+def _client() -> httpx.Client:
+    """The process's one pooled client for Rasa (httpx.Client is thread-safe)."""
+    return httpx.Client(limits=_POOL_LIMITS)
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,7 @@ def send(rasa_url: str, timeout: float, conversation_id: uuid.UUID, text: str,
          metadata: dict[str, Any]) -> list[BotMessage]:
     payload = {"sender": str(conversation_id), "message": text, "metadata": metadata}
     try:
-        response = httpx.post(f"{rasa_url}/webhooks/rest/webhook", json=payload, timeout=timeout)
+        response = _client().post(f"{rasa_url}/webhooks/rest/webhook", json=payload, timeout=timeout)
     except httpx.HTTPError as exc:
         raise Problem(503, "assistant_unavailable", "The assistant is not reachable right now") from exc
     if response.status_code != 200:
@@ -54,7 +64,7 @@ def _api_post(rasa_url: str, token: str, timeout: float, path: str, body: Any) -
     callers read a flag from it and drop it.
     """
     try:
-        response = httpx.post(f"{rasa_url}{path}", params={"token": token, "include_events": "NONE"}, json=body,
+        response = _client().post(f"{rasa_url}{path}", params={"token": token, "include_events": "NONE"}, json=body,
                               timeout=timeout)
     except httpx.HTTPError as exc:
         raise Problem(503, "assistant_unavailable", "The assistant is not reachable right now; nothing changed, "
