@@ -229,3 +229,41 @@ def test_buttons_by_sms_are_numbered_options(stack: Stack, secrets: dict[str, st
     balances = _balances(stack, "alice")
     replies = text("1", until=lambda new: _answered_balance(new, balances))
     assert _answered_balance(replies, balances), _all_text(replies)
+
+
+def test_a_handoff_from_slack_is_answered_by_an_agent_on_slack(stack: Stack, secrets: dict[str, str],
+                                                               unique: Callable[[], int]) -> None:
+    secret, user = secrets["SLACK_SIGNING_SECRET"], f"U{unique()}"
+
+    def say(text: str, **wait: Any) -> list[dict[str, Any]]:
+        before = len(_sent("slack", user))
+        body = slack_message(f"Ev{unique()}", user, text)
+        response = httpx.post(f"{stack.core_url}{SLACK_PATH}", content=body, timeout=30,
+                              headers=slack_headers(secret, body))
+        assert response.status_code == 200, response.text
+        return _wait_for("slack", user, before, **wait)
+
+    assert [r["text"] for r in say(f"link {_code(stack, 'alice', 'slack')}")] == [LINKED]
+    asked = say("I want to talk to a person", until=lambda new: "colleague" in _all_text(new))
+    assert "colleague" in _all_text(asked), _all_text(asked)
+    link = next(link for link in httpx.get(f"{stack.core_url}/v1/channel-links", headers=stack.login("alice"),
+                                           timeout=30).json() if link["channel"] == "slack" and not link["revoked_at"])
+    agent = stack.login("agent")
+    queue = httpx.get(f"{stack.core_url}/v1/handoffs", headers=agent, timeout=30).json()
+    handoff = next(h for h in queue if h["conversation_id"] == link["conversation_id"])
+    assert (handoff["status"], handoff["channel"]) == ("waiting", "slack")
+    claimed = httpx.post(f"{stack.core_url}/v1/handoffs/{handoff['id']}/claim", headers=agent, timeout=60)
+    assert claimed.status_code == 200, claimed.text
+
+    before = len(_sent("slack", user))
+    written = httpx.post(f"{stack.core_url}/v1/handoffs/{handoff['id']}/messages", headers=agent, timeout=60,
+                         json={"text": "Hello Alice, this is Sam from support. How can I help?"})
+    assert written.status_code == 201, written.text
+    delivered = _wait_for("slack", user, before)
+    assert [r["text"] for r in delivered] == [written.json()["text"]]  # the stored (redacted) line, on Slack
+
+    before = len(_sent("slack", user))
+    released = httpx.post(f"{stack.core_url}/v1/handoffs/{handoff['id']}/release", headers=agent, timeout=60)
+    assert released.status_code == 200, released.text
+    back = _wait_for("slack", user, before, until=lambda new: "anything else" in _all_text(new))
+    assert "anything else" in _all_text(back), _all_text(back)
