@@ -12,10 +12,11 @@ Runs K turns of each type (balance, spending, FAQ), one at a time, and prints pe
     actions      mean per turn of the action server's action_run_seconds (its /metrics, before/after)
     core_calls   mean per turn of the actions' calls to the core (action_core_call_seconds)
     rasa_only    rasa minus actions: Rasa's own share (NLU, policies, tracker and lock store, HTTP)
-    rasa_nlu, rasa_policies, rasa_tracker, rasa_lock
+    rasa_nlu, rasa_policies, rasa_tracker, rasa_lock, rasa_actions
                  mean per turn of Rasa's rasa_phase_seconds (bot/bankbot_timing.py): the NLU pipeline, the
-                 policy ensemble, the tracker's load and save (Redis, and the event broker's enqueue), and
-                 the wait for the conversation's lock (turn minus processing)
+                 policy ensemble, the tracker's load and save (Redis, and the event broker's enqueue), the
+                 conversation's lock (turn minus processing), and running the actions as Rasa sees it
+                 (the action server's run, the HTTP to it, and the responses Rasa renders itself)
     redaction    mean per turn of bankbot_redaction_seconds (the transcript ingest; off the turn's path,
                  but on the same CPUs)
 
@@ -168,10 +169,13 @@ def main(argv: list[str] | None = None) -> None:
                "redaction": per_turn["bankbot_redaction_seconds"]}
         row["rasa_only"] = max(row["rasa"] - row["actions"], 0.0)
         phase = {p: per_turn.get(f"rasa_phase_seconds:{p}", 0.0) for p in
-                 ("turn", "processing", "nlu", "policies", "tracker_load", "tracker_save")}
+                 ("turn", "processing", "nlu", "policies", "actions", "tracker_load", "tracker_save")}
         row.update({"rasa_nlu": phase["nlu"], "rasa_policies": phase["policies"],
                     "rasa_tracker": phase["tracker_load"] + phase["tracker_save"],
-                    "rasa_lock": max(phase["turn"] - phase["processing"], 0.0)})
+                    "rasa_lock": max(phase["turn"] - phase["processing"], 0.0),
+                    # Rasa's own view of running the actions: the action server's run plus the HTTP to it,
+                    # and the responses (utter_*) it renders itself.
+                    "rasa_actions": phase["actions"]})
         print(f"{kind:9} " + "  ".join(f"{name}={value:.1f}ms" for name, value in row.items()), flush=True)
         figures.update({f"{kind}_{name}_ms": value for name, value in row.items()})
 
