@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.audit.service import record
+from api.auth.security import Principal
 from api.channels.models import ChannelLink, ChannelLinkCode, ChannelName
 from api.conversations.models import Conversation
 from api.problems import Problem
@@ -45,7 +46,7 @@ def code_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def create_code(session: Session, *, customer_id: uuid.UUID, channel: ChannelName,
+def create_code(session: Session, *, actor: Principal, customer_id: uuid.UUID, channel: ChannelName,
                 minutes: int) -> tuple[str, ChannelLinkCode]:
     """A new link code for this customer and channel: the code (shown once) and its record."""
     plain = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -53,7 +54,7 @@ def create_code(session: Session, *, customer_id: uuid.UUID, channel: ChannelNam
                           expires_at=_now() + timedelta(minutes=minutes))
     session.add(row)
     session.flush()
-    record(session, f"customer ({customer_id})", "channel_link.code_created", "customer", customer_id,
+    record(session, actor, "channel_link.code_created", "customer", customer_id,
            channel=channel, code_id=str(row.id))
     return f"{plain[:5]}-{plain[5:]}", row
 
@@ -64,14 +65,15 @@ def links_of(session: Session, *, customer_id: uuid.UUID) -> list[ChannelLink]:
                                 .order_by(ChannelLink.linked_at.desc(), ChannelLink.id).limit(MAX_LINKS_LISTED)))
 
 
-def revoke_from_app(session: Session, *, customer_id: uuid.UUID, link_id: uuid.UUID) -> ChannelLink:
+def revoke_from_app(session: Session, *, actor: Principal, customer_id: uuid.UUID,
+                    link_id: uuid.UUID) -> ChannelLink:
     """Unlink one of the customer's own links (already revoked: unchanged); 404 for anyone else's."""
     link = session.scalar(select(ChannelLink).where(ChannelLink.id == link_id).with_for_update())
     if link is None or link.customer_id != customer_id:
         raise Problem(404, "channel_link_not_found", "No such channel link")
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = _now(), "app"
-        record(session, f"customer ({customer_id})", "channel_link.revoked", "channel_link", link.id,
+        record(session, actor, "channel_link.revoked", "channel_link", link.id,
                channel=link.channel, by="app")
     return link
 

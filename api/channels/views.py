@@ -124,7 +124,7 @@ def create_link_code(body: LinkIn, principal: PrincipalDep, settings: SettingsDe
     customer_id = _customer(principal)
     ratelimit.hit(settings.redis_url, settings.channel_link_code_rate_limit, CODE_SCOPE, str(customer_id),
                   fail_open=True)
-    code, row = links.create_code(session, customer_id=customer_id, channel=body.channel,
+    code, row = links.create_code(session, actor=principal, customer_id=customer_id, channel=body.channel,
                                   minutes=settings.channel_link_code_minutes)
     session.commit()
     return CodeOut(code=code, expires_at=row.expires_at, channel=body.channel)
@@ -137,6 +137,6 @@ def list_links(principal: PrincipalDep, session: SessionDep) -> list[LinkOut]:
 
 @router.delete("/channel-links/{link_id}", response_model=LinkOut)
 def delete_link(link_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> LinkOut:
-    link = links.revoke_from_app(session, customer_id=_customer(principal), link_id=link_id)
+    link = links.revoke_from_app(session, actor=principal, customer_id=_customer(principal), link_id=link_id)
     session.commit()
     return _link_out(link)

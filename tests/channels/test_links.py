@@ -120,6 +120,11 @@ def test_unlink_from_the_app(channels: Channels, alice: dict[str, str], bob: dic
     assert response.status_code == 200 and response.json()["revoked_at"] is not None
     assert _live_links(channels, "telegram", str(chat)) == []
     assert _telegram(channels, chat, unique(), "balance") == [service.HOW_TO_LINK["telegram"]]
+    with psycopg.connect(channels.database_url) as conn:
+        audit = conn.execute("SELECT action, actor FROM audit_log WHERE target_type = 'channel_link' "
+                             "AND target_id = %s ORDER BY id", (link_id,)).fetchall()
+    assert [action for action, _ in audit] == ["channel_link.linked", "channel_link.revoked"]
+    assert audit[0][1] == "channel:telegram" and audit[1][1].startswith("alice (")
 
 
 def test_slack_and_sms_link_with_link_code(channels: Channels, alice: dict[str, str],
