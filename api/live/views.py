@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 import structlog
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
+from prometheus_client import Gauge
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -46,6 +47,8 @@ REDIS_SLACK_SECONDS = 5.0  # a blocking read that has not answered this long aft
 RETRY_MS = 2000  # what the client should wait before reconnecting (the `retry:` field)
 SSE_HEADERS = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 _open_streams = 0  # per process (uvicorn runs one event loop per worker)
+OPEN_STREAMS = Gauge("bankbot_live_streams_open", "Server-sent events responses open (summed over live workers)",
+                     multiprocess_mode="livesum")
 
 
 async def _open_client() -> aioredis.Redis:
@@ -130,6 +133,7 @@ async def _frames(request: Request, settings: Settings, client: aioredis.Redis, 
     global _open_streams
     deadline = time.monotonic() + settings.live_max_connection_seconds
     _open_streams += 1  # counted here: a response whose body never starts holds nothing
+    OPEN_STREAMS.inc()
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         while True:
@@ -155,3 +159,4 @@ async def _frames(request: Request, settings: Settings, client: aioredis.Redis, 
                         return  # the agent no longer holds the conversation
     finally:
         _open_streams -= 1
+        OPEN_STREAMS.dec()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.e2e.conftest import HANDOFF_CLAIM_TIMEOUT_SECONDS, Stack
+from tests.e2e.conftest import HANDOFF_CLAIM_TIMEOUT_SECONDS, PORTS, Stack
 
 pytestmark = pytest.mark.e2e
 WAIT_SECONDS = 60  # the event broker delivers bot and customer lines asynchronously
@@ -226,3 +226,31 @@ def test_two_fallbacks_in_a_row_open_a_handoff(stack: Stack) -> None:
     assert (item["reason"], item["conversation_id"]) == ("repeated_fallback", conversation_id)
     assert post(stack, agent, f"/v1/handoffs/{item['id']}/claim").status_code == 200
     assert post(stack, agent, f"/v1/handoffs/{item['id']}/release").status_code == 200
+
+
+def open_streams() -> float:
+    """The core's gauge of open event streams (its workers summed), from the internal listener's metrics."""
+    metrics = httpx.get(f"http://127.0.0.1:{PORTS['core-internal']}/metrics/", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("bankbot_live_streams_open"))
+
+
+def wait_until(value: Callable[[], float], wanted: float, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while (got := value()) != wanted:
+        assert time.monotonic() < deadline, f"{what} did not happen within {seconds}s: {got}, not {wanted}"
+        time.sleep(0.2)
+
+
+def test_a_stream_ends_when_its_client_goes_away(stack: Stack) -> None:
+    alice = stack.login("alice")
+    conversation_id = stack.chat(alice, "hello")["conversation_id"]
+    before = open_streams()
+    with httpx.Client(timeout=httpx.Timeout(30.0, read=40.0)) as client, \
+            client.stream("GET", f"{stack.core_url}/v1/conversations/{conversation_id}/events", headers=alice) as r:
+        assert r.status_code == 200
+        lines = r.iter_lines()  # kept: a dropped line iterator closes the connection
+        assert next(lines).startswith("retry:")  # the response has started
+        wait_until(open_streams, before + 1, "the stream being counted")
+    # The client hung up in the middle of a blocking read: the server notices, and lets go of it.
+    wait_until(open_streams, before, "the stream ending after the client left")
