@@ -11,6 +11,7 @@ import time
 import uuid
 
 import httpx
+import psycopg
 
 from scripts.stack import log_path
 from tests.e2e.conftest import PORTS, STACK_NAME, Stack
@@ -74,3 +75,20 @@ def test_one_request_id_through_core_rasa_and_actions(stack: Stack) -> None:
         time.sleep(0.5)
     assert _sample(metrics, BALANCE_TURNS) == turns_before + 1
     assert _sample(metrics, 'bankbot_chat_phase_seconds_count{phase="rasa"}') >= 1
+
+
+def test_the_actions_calls_to_the_core_carry_the_turns_id(stack: Stack) -> None:
+    """The core records the request id of what it does (audit_log.correlation_id): a transfer confirmed in
+    the chat is recorded under the id of the customer's "yes", which only the action server's call carried."""
+    headers = stack.login("alice")
+    asked = stack.chat(headers, "send 1 euro from my checking account to my savings account")
+    assert "confirm" in " ".join(m["text"] or "" for m in asked["messages"]).lower(), asked
+    request_id = f"e2e-corr-{uuid.uuid4().hex}"
+    response = httpx.post(f"{stack.core_url}/v1/chat/messages",
+                          json={"text": "yes", "conversation_id": asked["conversation_id"]},
+                          headers={**headers, "X-Request-ID": request_id}, timeout=60)
+    assert response.status_code == 200, response.text
+    with psycopg.connect(stack.database_url) as conn:
+        actions = [row[0] for row in conn.execute(
+            "SELECT action FROM audit_log WHERE correlation_id = %s", (request_id,)).fetchall()]
+    assert "transfer.create" in actions, (actions, response.json())
