@@ -102,6 +102,9 @@ class Load:
     chat_threads: int = 2
     transfers_per_s: float | None = None  # None: as fast as the answers come
     turns_per_s: float | None = None
+    # One customer per chat thread when given: the core answers at most CHAT_MAX_IN_FLIGHT (2) turns of one
+    # customer at a time (429 too_many_in_flight beyond), as a person types one message at a time.
+    chat_tokens: list[str] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     _stop: threading.Event = field(default_factory=threading.Event)
     _chat_paused: bool = False  # guarded by _chat_idle, like the in-flight count, so a pause is exact
@@ -205,7 +208,8 @@ class Load:
     def _chats(self, n: int, interval: float) -> None:
         pace = self._paced(interval)
         conversation: str | None = None
-        with httpx.Client(base_url=self.core_url, timeout=60, headers=self._headers()) as client:
+        token = self.chat_tokens[n % len(self.chat_tokens)] if self.chat_tokens else self.token
+        with httpx.Client(base_url=self.core_url, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
             for turn in itertools.count():
                 if turn % len(CHAT_SCRIPT) == 0:
                     conversation = None  # a new conversation every few turns: trackers stay short

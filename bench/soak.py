@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -51,16 +52,33 @@ def stack_command(command: str, database_url: str) -> list[str]:
             "--model", str(MODEL), "--core-workers", "2", "--saga-workers", "1"]
 
 
+def seed_customers(database_url: str, count: int) -> None:
+    """Synthetic customers customer000000... (data/seed.py), one per chat thread."""
+    import psycopg
+
+    from api.auth.security import hash_password
+    from data.seed import DEMO_PASSWORD, load_person, synthetic_people
+
+    password_hash, today = hash_password(DEMO_PASSWORD), datetime.now(UTC).date()
+    with psycopg.connect(database_url) as conn:
+        for person in synthetic_people(count):
+            load_person(conn, person, password_hash, today)
+
+
 @contextmanager
-def soak_stack() -> Iterator[str]:
+def soak_stack(customers: int) -> Iterator[str]:
     """A seeded throwaway database and a stack on it; the core's URL."""
     from tests.dbutil import temporary_database
     from tests.factories import seed_demo
 
-    env = {**os.environ, "MONEY_RATE_LIMIT": "1000000/minute", "CHAT_RATE_LIMIT": "1000000/minute"}
+    # The limits are tested elsewhere (tests/api); here they would only cut the load short.
+    env = {**os.environ, "MONEY_RATE_LIMIT": "1000000/minute", "CHAT_RATE_LIMIT": "1000000/minute",
+           "LOGIN_RATE_LIMIT": "1000/minute", "LOGIN_USER_RATE_LIMIT": "10000/hour",
+           "LOGIN_IP_RATE_LIMIT": "10000/hour"}
     redis.Redis.from_url(REDIS_URL).flushdb()
     with temporary_database(prefix="bankbot_soak") as url:
         seed_demo(url)
+        seed_customers(url, customers)
         try:
             subprocess.run(stack_command("up", url), cwd=REPO_ROOT, env=env, check=True, timeout=900)
             yield f"http://127.0.0.1:{CORE_PORT}"
@@ -97,12 +115,18 @@ def growth_pct(samples: list[tuple[float, dict[str, float]]], duration: float) -
     return out
 
 
+def chat_threads(rate: float) -> int:
+    """Closed-loop turns take a few hundred ms each: enough threads that the pacing, not the answers, sets
+    the rate."""
+    return max(2, math.ceil(rate))
+
+
 def run(core_url: str, minutes: float, rate: float, transfers_per_s: float, sample_seconds: float) -> int:
     token = login(core_url, "alice")
     duration = minutes * 60
-    # Closed-loop turns take a few hundred ms each: enough threads that the pacing, not the answers, sets the rate.
-    load = Load(core_url, token, own_accounts(core_url, token), transfer_threads=2,
-                chat_threads=max(2, math.ceil(rate)), transfers_per_s=transfers_per_s, turns_per_s=rate)
+    load = Load(core_url, token, own_accounts(core_url, token), transfer_threads=2, chat_threads=chat_threads(rate),
+                transfers_per_s=transfers_per_s, turns_per_s=rate,
+                chat_tokens=[login(core_url, f"customer{n:06d}") for n in range(chat_threads(rate))])
     samples: list[tuple[float, dict[str, float]]] = []
     cpu_before = measure(STACK)[1]
     started = time.monotonic()
@@ -150,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not Path(MODEL).exists():
         sys.exit(f"no trained model at {MODEL}: run `make train`")
-    with soak_stack() as core_url:
+    with soak_stack(chat_threads(args.rate)) as core_url:
         return run(core_url, args.minutes, args.rate, args.transfers_per_s, args.sample_seconds)
 
 
