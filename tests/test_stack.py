@@ -103,3 +103,23 @@ def test_each_service_gets_exactly_the_secrets_it_reads() -> None:
         assert not any(value in " ".join(service.argv) for value in values.values()), service.name
     # down and status resolve no secret at all.
     assert not any(name in s.env for s in stack.services(ARGS) for name in environment.BY_NAME)
+
+
+def test_restart_names_the_services_it_knows(tmp_path) -> None:
+    result = _stack("restart", "nope", "--name", "restarttest", "--core-port", "1", "--actions-port", "2",
+                    "--rasa-port", "3", env=_env(tmp_path))
+    assert result.returncode != 0
+    assert "no service 'nope'" in result.stderr and "core" in result.stderr and "rasa" in result.stderr
+    assert not (REPO_ROOT / "var" / "run" / "restarttest").exists()  # nothing stopped or started
+    assert _stack("restart", env=_env(tmp_path)).returncode == 2  # which service, then?
+
+
+def test_uvicorn_drains_for_less_than_the_stop_waits() -> None:
+    """A SIGTERMed core finishes its requests (--timeout-graceful-shutdown) before `down` would SIGKILL it."""
+    from scripts import stack
+
+    assert stack.GRACEFUL_SHUTDOWN_SECONDS < stack.STOP_TIMEOUT_SECONDS
+    for service in stack.services(ARGS):
+        if "uvicorn" in service.argv[0]:
+            assert service.argv[service.argv.index("--timeout-graceful-shutdown") + 1] == str(
+                stack.GRACEFUL_SHUTDOWN_SECONDS), service.name
