@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import (
