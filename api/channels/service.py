@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import ratelimit
+from api.auth.security import Principal
 from api.channels import delivery, links, outbound
 from api.channels.inbound import Inbound
 from api.channels.models import ChannelLink
@@ -19,6 +20,7 @@ from api.chat import service as chat
 from api.chat.rasa_client import BotMessage
 from api.config import Settings
 from api.db import engine_for
+from api.handoffs import service as handoffs
 from api.problems import Problem
 
 log = structlog.get_logger(__name__)
@@ -40,6 +42,7 @@ BAD_CODE = "That code is not valid or has expired. Create a new one in the bank'
 TOO_MANY_TRIES = "Too many wrong codes. Please wait an hour, then create a new code in the bank's app."
 UNLINKED = "Unlinked: messages from here no longer reach your account."
 NOT_LINKED = "This is not linked to a bank account."
+NO_CALLBACK_PENDING = "There is no request for a person waiting in this chat. Ask for a person and I'll get one."
 ALREADY_LINKED = "This is linked to your bank account: ask me anything. Send \"unlink\" to disconnect it."
 TOO_LONG = "That message is too long for me; please keep it under {limit} characters."
 OPTION_EXPIRED = "That choice has expired; please ask again."
@@ -153,6 +156,9 @@ def _forward(session: Session, settings: Settings, inbound: Inbound, link: Chann
             text = delivery.numbered_option(settings, conversation_id=link.conversation_id, text=text) or text
     if not text.strip():
         return
+    if text.strip() == handoffs.CALLBACK_PAYLOAD:
+        _request_callback(session, settings, inbound, link)
+        return
     if len(text) > settings.chat_text_max_chars:
         _reply(settings, inbound, TOO_LONG.format(limit=settings.chat_text_max_chars))
         return
@@ -170,3 +176,19 @@ def _forward(session: Session, settings: Settings, inbound: Inbound, link: Chann
         return
     delivery.deliver(session, settings, conversation=conversation, messages=messages)
     session.commit()
+
+
+def _request_callback(session: Session, settings: Settings, inbound: Inbound, link: ChannelLink) -> None:
+    """The "Call me back" button of an overdue handoff's notice, pressed on the channel: the same request as
+    the chat page's button, made as the linked customer."""
+    handoff = handoffs.open_handoff_of(session, link.conversation_id)
+    if handoff is None:
+        session.commit()
+        _reply(settings, inbound, NO_CALLBACK_PENDING)
+        return
+    customer = Principal(subject=str(link.customer_id), username=f"{inbound.channel} link {link.id}",
+                         roles=frozenset({"customer"}))
+    _handoff, conversation, requested = handoffs.request_callback(session, settings, customer, handoff_id=handoff.id)
+    session.commit()
+    if requested:
+        handoffs.deliver_lines(session, settings, conversation=conversation, texts=[handoffs.CALLBACK_NOTICE])

@@ -64,6 +64,10 @@ ANYTHING_ELSE = "utter_anything_else"  # bot/domain/core.yml: what the bot says 
 OVERDUE_NOTICE = ("Our support team is busy right now, so nobody could join this chat yet. If you like, we can "
                   "call you back on your registered phone number: choose \"Call me back\". Meanwhile I'm still "
                   "here to help with anything I can do.")
+# On a messaging channel the overdue notice carries a button with this payload (the web chat page has its
+# own button calling POST /v1/handoffs/{id}/callback); api/channels/service.py turns it into that request.
+CALLBACK_PAYLOAD = "/call_me_back"
+CALLBACK_BUTTON = {"title": "Call me back", "payload": CALLBACK_PAYLOAD}
 CALLBACK_NOTICE = ("Thanks: a colleague from our support team will call you back on your registered phone "
                    "number as soon as they are free.")
 CANNED_REPLIES = (
@@ -423,7 +427,8 @@ def expire_overdue(*, settings: Settings) -> int:
                 told.append(conversation)
             session.commit()
             for conversation in told:
-                deliver_lines(session, settings, conversation=conversation, texts=[OVERDUE_NOTICE])
+                deliver_lines(session, settings, conversation=conversation, texts=[OVERDUE_NOTICE],
+                              buttons=[CALLBACK_BUTTON])
             return len(marked)
     except SQLAlchemyError as exc:
         log.error("handoff_overdue_job_failed", error=type(exc).__name__)
@@ -438,9 +443,12 @@ def conversation_of(session: Session, conversation_id: uuid.UUID) -> Conversatio
 
 
 def deliver_lines(session: Session, settings: Settings, *, conversation: Conversation,
-                  texts: list[str | None]) -> None:
-    """After the commit: send lines to a messaging-channel customer (web chat reads the live events)."""
+                  texts: list[str | None], buttons: list[dict[str, str]] | None = None) -> None:
+    """After the commit: send lines to a messaging-channel customer (web chat reads the live events); the
+    buttons go with the last line."""
     messages = [rasa_client.BotMessage(text=t) for t in texts if t]
+    if messages and buttons:
+        messages[-1] = rasa_client.BotMessage(text=messages[-1].text, buttons=buttons)
     if conversation.channel == "web" or not messages:
         return
     try:

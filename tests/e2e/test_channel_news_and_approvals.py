@@ -70,3 +70,23 @@ def test_a_large_transfer_asked_for_on_telegram_waits_for_the_app(stack: Stack, 
     assert approved.status_code == 201 and approved.json()["status"] == "completed", approved.text
     after = _balances(stack, "alice")
     assert sum(after.values()) == sum(before.values()) and after != before
+
+
+def test_an_overdue_handoff_on_telegram_offers_a_callback_that_the_button_requests(
+        stack: Stack, secrets: dict[str, str], unique: Callable[[], int]) -> None:  # noqa: F811
+    chat = _linked_chat(stack, secrets["TELEGRAM_WEBHOOK_SECRET"], unique, "bob")
+    chat.say("I want to talk to a person", until=lambda new: "support team" in _all_text(new))
+    assert _told(chat, "Our support team is busy right now") == 1  # HANDOFF_CLAIM_TIMEOUT_SECONDS in conftest
+    offer = next(r for r in _sent("telegram", str(chat.chat)) if "Our support team is busy" in r["text"])
+    assert [b["title"] for b in offer.get("buttons") or []] == ["Call me back"], offer
+    chat.press(offer["buttons"][0]["payload"], until=lambda new: "call you back" in _all_text(new))
+    assert _told(chat, "will call you back on your registered phone number") == 1
+    agent = stack.login("agent")
+    queue = httpx.get(f"{stack.core_url}/v1/handoffs", headers=agent, timeout=30).json()
+    mine = [h for h in queue if h["channel"] == "telegram" and h["customer_name"] == "Bob Keller"
+            and h["callback_requested"] and h["overdue"]]
+    assert mine, queue
+    for handoff in mine:  # handed back, so later tests see an empty queue
+        for action in ("claim", "release"):
+            done = httpx.post(f"{stack.core_url}/v1/handoffs/{handoff['id']}/{action}", headers=agent, timeout=60)
+            assert done.status_code == 200, done.text
