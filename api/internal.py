@@ -47,9 +47,9 @@ def metrics_app(database_url: str | None = None) -> ASGIApp:
     with `database_url`, what the database says of sagas, saga workers and handoffs (api/telemetry_db.py).
 
     Dead processes: their files stay and their counts stay in the sums, which is what counters and
-    histograms need. No metric of the core is a gauge kept in these files, so nothing needs
-    multiprocess.mark_process_dead (uvicorn has no hook for a dead worker, unlike gunicorn's child_exit);
-    the directory is emptied when the stack starts (scripts/stack.py, docker-compose.yml)."""
+    histograms need; live gauges of dead workers are dropped by api/metrics_cleanup.py (uvicorn has no
+    hook for a dead worker, unlike gunicorn's child_exit). The directory is emptied when the stack starts
+    (scripts/stack.py, docker-compose.yml)."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)

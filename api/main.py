@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import db_async, privacy, problems
+from api import db_async, metrics_cleanup, privacy, problems
 from api.accounts.views import router as accounts_router
 from api.auth.views import router as auth_router
 from api.cards.refunds import router as card_refunds_router
@@ -41,6 +41,7 @@ from api.web.views import router as web_router
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Presidio and spaCy load in seconds: pay it at start-up, not on a customer's first message.
     await run_in_threadpool(privacy.warm_up)
+    metrics_cleanup.sweep_dead_live_gauges()  # a worker that replaces a dead one drops its live gauges
     # What start-up loaded lives as long as the process: keep it out of the cyclic collector's full
     # passes, which would otherwise walk those millions of objects again and again under load.
     gc.collect()

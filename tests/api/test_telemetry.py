@@ -184,3 +184,22 @@ def test_alert_rules_use_metrics_that_exist() -> None:
     for rule in rules:
         for name in re.findall(r"\bbankbot_[a-z_]+", rule["expr"]):
             assert name in declared, (rule["alert"], name)
+
+
+def test_live_gauges_of_dead_workers_are_dropped_and_their_counts_kept(tmp_path: Path) -> None:
+    """What a worker does at start-up (api/metrics_cleanup.py), on a real directory and real processes."""
+    import os
+    import subprocess
+    import sys
+
+    from api.metrics_cleanup import sweep_dead_live_gauges
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead, me = int(finished.stdout), os.getpid()
+    for name in (f"gauge_livesum_{dead}.db", f"counter_{dead}.db", f"histogram_{dead}.db",
+                 f"gauge_livesum_{me}.db"):
+        (tmp_path / name).write_bytes(b"")
+    assert sweep_dead_live_gauges(str(tmp_path)) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{dead}.db", f"histogram_{dead}.db", f"gauge_livesum_{me}.db"])
