@@ -2,7 +2,8 @@
 
 What the stack cannot show on demand: a live stream that drops and is reopened with Last-Event-ID
 (the "reconnecting…" state), a replayed event shown once, markup in data shown as text, the queue
-grouped by customer with overdue and SLA, the agent's actions and typing notifications as requests.
+grouped by customer with overdue and SLA, the agent's actions and typing notifications as requests,
+the customer's linked channels (a code with its countdown, an unlink) without a real Telegram.
 The pages are served with the core's own headers (api/web/views.py), so its Content-Security-Policy
 is in force: a violation (inline script or style) fails the test.
 """
@@ -16,12 +17,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect, sync_playwright
 
+from api.config import REPO_ROOT
 from api.web.views import ASSETS, PAGE_HEADERS, STATIC
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -30,6 +33,8 @@ WAIT_MS = 10_000
 CONVERSATION = "11111111-1111-4111-8111-111111111111"
 HANDOFF = "22222222-2222-4222-8222-222222222222"
 CARD = "33333333-3333-4333-8333-333333333333"
+LINK = "66666666-6666-4666-8666-666666666666"
+SCREENSHOTS = REPO_ROOT / "var" / "artifacts" / "screenshots"
 
 
 def _now(seconds: int = 0) -> str:
@@ -73,8 +78,9 @@ class FakeCore:
                 route.continue_()
         elif (request.method, path) in self.api:
             answer = self.api[(request.method, path)](request)
-            status, payload = answer if isinstance(answer, tuple) else (200, answer)
-            route.fulfill(status=status, content_type="application/json", body=json.dumps(payload))
+            status, payload, *headers = answer if isinstance(answer, tuple) else (200, answer)
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(payload),
+                          headers=headers[0] if headers else None)
         else:
             route.fulfill(status=404, content_type="application/problem+json", body=json.dumps({"title": "Not found"}))
 
@@ -202,6 +208,74 @@ def test_the_chat_page_reconnects_with_the_last_event_id_and_shows_each_line_onc
     assert problems == []
 
 
+def test_the_chat_page_links_a_channel_with_a_code_and_unlinks_one(browser: Browser, origin: str) -> None:
+    core = FakeCore(origin)
+    links = [{"id": LINK, "channel": "telegram", "conversation_id": CONVERSATION, "linked_at": _now(-86400),
+              "revoked_at": None},
+             {"id": "77777777-7777-4777-8777-777777777777", "channel": "sms", "conversation_id": CONVERSATION,
+              "linked_at": _now(-172800), "revoked_at": _now(-90000)}]  # unlinked before: not listed
+    core.api[("GET", "/v1/channel-links")] = lambda r: links
+    # The core's clock is an hour behind the browser's: the countdown is counted from the core's Date.
+    core_now = datetime.now(UTC) - timedelta(hours=1)
+    codes = {"telegram": ("ABCDE-FGH23", 600), "slack": ("KLMNP-QRS45", 2)}
+
+    def new_code(request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+        channel = request.post_data_json["channel"]
+        code, seconds = codes[channel]
+        expires_at = (core_now + timedelta(seconds=seconds)).isoformat()
+        return 201, {"code": code, "channel": channel, "expires_at": expires_at}, {
+            "Date": format_datetime(core_now, usegmt=True)}
+
+    core.api[("POST", "/v1/channel-links")] = new_code
+    core.api[("DELETE", f"/v1/channel-links/{LINK}")] = lambda r: {**links[0], "revoked_at": _now()}
+
+    page, problems = _open(browser, core, "/chat", "alice")
+    opener = page.get_by_role("button", name="Linked channels", exact=True)
+    expect(opener).to_have_attribute("aria-expanded", "false")
+    opener.click()
+    panel = page.get_by_role("region", name="Linked channels")
+    expect(panel).to_be_visible()
+    expect(opener).to_have_attribute("aria-expanded", "true")
+    listed = panel.locator("[data-testid=channel-link]")
+    expect(listed).to_have_count(1)  # the live link only
+    expect(listed).to_have_attribute("data-link-id", LINK)
+    expect(listed.locator(".channel-name")).to_have_text("Telegram")
+    expect(listed.locator("[data-testid=linked-at]")).to_contain_text("linked ")
+    expect(panel.locator("[data-testid=channel-links-empty]")).to_be_hidden()
+    assert core.requests("GET", "/v1/channel-links")[0][2]["authorization"] == "Bearer token-alice"
+
+    panel.get_by_role("button", name=re.compile("^Link Telegram")).click()
+    expect(page.locator("[data-testid=channel-code-command]")).to_have_text("/start ABCDE-FGH23")
+    expect(page.locator("[data-testid=channel-code-instruction]")).to_contain_text("Telegram bot")
+    expect(page.locator("[data-testid=channel-code-expiry]")).to_contain_text(re.compile(r"\((10:00|9:5\d) left\)"))
+    created = core.requests("POST", "/v1/channel-links")
+    assert [(c[3], c[2]["authorization"]) for c in created] == [({"channel": "telegram"}, "Bearer token-alice")]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chat-channels.png"), full_page=True)
+
+    # A Slack code says `link CODE`; when it runs out (the clock, not the API, says so) it leaves the screen.
+    panel.get_by_role("button", name=re.compile("^Link Slack")).click()
+    expect(page.locator("[data-testid=channel-code-command]")).to_have_text("link KLMNP-QRS45")
+    expect(page.locator("[data-testid=channel-code-instruction]")).to_contain_text("Slack")
+    expect(page.locator("[data-testid=channel-code-instruction]")).to_contain_text("expired")
+    expect(page.locator("[data-testid=channel-code-command]")).to_be_hidden()
+    assert [c[3] for c in core.requests("POST", "/v1/channel-links")] == [{"channel": "telegram"},
+                                                                           {"channel": "slack"}]
+
+    listed.get_by_role("button", name=re.compile("^Unlink Telegram")).click()
+    expect(listed).to_have_count(0)
+    expect(panel.locator("[data-testid=channel-links-empty]")).to_be_visible()
+    expect(panel.locator("[data-testid=channels-note]")).to_contain_text("Telegram is unlinked")
+    unlinked = core.requests("DELETE", "/v1/channel-links/.*")
+    assert [(c[1], c[2]["authorization"]) for c in unlinked] == [(f"/v1/channel-links/{LINK}", "Bearer token-alice")]
+    assert len(core.requests("GET", "/v1/channel-links")) == 1  # read on opening: never on a timer
+
+    panel.get_by_role("button", name="Close linked channels").click()
+    expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
+    assert problems == []
+
+
 def _queue_item(handoff_id: str, customer: str, name: str, **extra: Any) -> dict[str, Any]:
     return {"id": handoff_id, "conversation_id": CONVERSATION, "status": "waiting", "reason": "customer_request",
             "created_at": _now(-120), "customer_name": name, "customer_id": customer, "claimed_at": None,
@@ -309,11 +383,12 @@ def test_the_console_groups_the_queue_acts_through_the_core_and_throttles_typing
 
 
 def test_no_script_calls_the_api_on_a_timer_or_writes_markup() -> None:
-    """The only interval is the console's clock (it redraws timers, it requests nothing); live updates
+    """The only intervals are the pages' clocks (they redraw timers, they request nothing); live updates
     come from the event streams. Text goes in with textContent, never innerHTML."""
     for name in ("live.js", "chat.js", "console.js"):
         script = (STATIC / name).read_text()
         assert re.findall(r"setInterval\(\s*([\w.]+)", script) in ([], ["tickClocks"]), name
         assert "innerHTML" not in script and "insertAdjacentHTML" not in script, name
-    clock = (STATIC / "console.js").read_text().split("function tickClocks", 1)[1].split("\n}\n", 1)[0]
-    assert "fetch(" not in clock and "api(" not in clock
+    for name in ("chat.js", "console.js"):  # the chat's clock counts a link code down
+        clock = (STATIC / name).read_text().split("function tickClocks", 1)[1].split("\n}\n", 1)[0]
+        assert "fetch(" not in clock and "api(" not in clock.lower(), name

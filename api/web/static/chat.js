@@ -219,6 +219,7 @@ $("login").addEventListener("submit", async (e) => {
   $("password").value = "";
   $("login").hidden = true;
   $("chat").hidden = false;
+  $("channels-open").hidden = false;
   $("text").focus();
 });
 
@@ -229,3 +230,170 @@ $("composer").addEventListener("submit", (e) => {
   $("text").value = "";
   send(text);
 });
+
+// Linked channels: the customer's Telegram, Slack and SMS links (/v1/channel-links, docs/channels.md).
+// A channel is linked on the channel itself with a one-time code asked for here. The list is read when
+// the panel opens and when the customer presses Refresh; the code's countdown is a clock (tickClocks
+// redraws it and requests nothing). Nothing here is read on a timer.
+const CHANNEL_NAMES = { telegram: "Telegram", slack: "Slack", sms: "SMS" };
+const LINK_HOW = {
+  telegram: "Send this message to the bank's Telegram bot:",
+  slack: "Send this message to the bank's app on Slack, in a direct message:",
+  sms: "Text this message to the bank's number:",
+};
+const LINK_COMMAND = { telegram: "/start ", slack: "link ", sms: "link " };
+let channelLinks = [];      // the live links, as last read
+let linkCode = null;        // {channel, deadline}: the code on screen; deadline in this machine's clock (ms)
+let clockTimer = null;
+
+function channelName(channel) {
+  return CHANNEL_NAMES[channel] || String(channel);
+}
+
+// A call to /v1/channel-links as the signed-in customer: {res, data}; res is null when offline.
+async function linksApi(path, options = {}) {
+  const headers = { "Authorization": "Bearer " + token };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method: options.method || "GET", headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  } catch (err) {
+    return { res: null, data: {} };
+  }
+  return { res, data: await res.json().catch(() => ({})) };
+}
+
+function linksProblem(res, data, fallback) {
+  if (!res) return "You seem to be offline: " + fallback;
+  if (res.status === 401) return "Your session has ended: sign in again.";
+  return data.detail || data.title || fallback;
+}
+
+function showChannelsMessage(error, note) {
+  $("channels-error").textContent = error || "";
+  $("channels-note").textContent = note || "";
+}
+
+function openChannels() {
+  $("channels").hidden = false;
+  $("channels-open").setAttribute("aria-expanded", "true");
+  $("channels-title").focus();
+  loadLinks();
+}
+
+function closeChannels() {
+  $("channels").hidden = true;
+  $("channels-open").setAttribute("aria-expanded", "false");
+  $("channels-open").focus();
+}
+
+async function loadLinks() {
+  $("channel-links").setAttribute("aria-busy", "true");
+  $("channels-refresh").disabled = true;
+  const { res, data } = await linksApi("/v1/channel-links");
+  $("channel-links").setAttribute("aria-busy", "false");
+  $("channels-refresh").disabled = false;
+  if (!res || !res.ok || !Array.isArray(data)) {
+    showChannelsMessage(linksProblem(res, data, "your linked channels could not be read."));
+    return;
+  }
+  channelLinks = data.filter((link) => !link.revoked_at);
+  renderLinks();
+}
+
+function renderLinks() {
+  const list = $("channel-links");
+  list.replaceChildren();
+  for (const link of channelLinks) {
+    const name = channelName(link.channel);
+    const linkedAt = new Date(link.linked_at);
+    const when = linkedAt.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    const item = document.createElement("li");
+    item.dataset.testid = "channel-link";
+    item.dataset.linkId = link.id;
+    item.dataset.channel = link.channel;
+    const label = document.createElement("span");
+    label.className = "channel-name";
+    label.textContent = name;
+    const time = document.createElement("time");
+    time.dateTime = link.linked_at;
+    time.dataset.testid = "linked-at";
+    time.textContent = "linked " + when;
+    const unlinkButton = document.createElement("button");
+    unlinkButton.type = "button";
+    unlinkButton.className = "secondary";
+    unlinkButton.dataset.testid = "unlink";
+    unlinkButton.textContent = "Unlink";
+    unlinkButton.setAttribute("aria-label", `Unlink ${name} (linked ${when})`);
+    unlinkButton.addEventListener("click", () => unlink(link, unlinkButton));
+    item.append(label, time, unlinkButton);
+    list.appendChild(item);
+  }
+  $("channel-links-empty").hidden = channelLinks.length > 0;
+}
+
+async function unlink(link, button) {
+  button.disabled = true;
+  showChannelsMessage();
+  const { res, data } = await linksApi(`/v1/channel-links/${encodeURIComponent(link.id)}`, { method: "DELETE" });
+  if (res && res.status === 404) { await loadLinks(); return; }  // already gone: show what there is
+  if (!res || !res.ok) {
+    button.disabled = false;
+    showChannelsMessage(linksProblem(res, data, `${channelName(link.channel)} could not be unlinked.`));
+    return;
+  }
+  channelLinks = channelLinks.filter((l) => l.id !== link.id);
+  renderLinks();
+  showChannelsMessage("", `${channelName(link.channel)} is unlinked: messages from there no longer reach your account.`);
+  $("channels-title").focus();  // the button pressed is gone
+}
+
+async function requestCode(channel) {
+  const buttons = document.querySelectorAll("[data-channel]");
+  for (const b of buttons) b.disabled = true;
+  showChannelsMessage();
+  const { res, data } = await linksApi("/v1/channel-links", { method: "POST", body: { channel } });
+  for (const b of buttons) b.disabled = false;
+  if (!res || !res.ok || !data.code) {
+    showChannelsMessage(linksProblem(res, data, `no code could be made for ${channelName(channel)}.`));
+    return;
+  }
+  // The expiry is the server's time: counted from the server's Date, so a wrong clock here does not matter.
+  const serverNow = Date.parse(res.headers.get("Date") || "");
+  const left = Date.parse(data.expires_at) - (Number.isNaN(serverNow) ? Date.now() : serverNow);
+  linkCode = { channel, deadline: Date.now() + left };
+  $("channel-code-instruction").textContent = LINK_HOW[channel] || "Send this message:";
+  $("channel-code-command").textContent = (LINK_COMMAND[channel] || "link ") + data.code;
+  $("channel-code-command").hidden = false;
+  $("channel-code").hidden = false;
+  clearInterval(clockTimer);
+  clockTimer = setInterval(tickClocks, 1000);
+  tickClocks();
+}
+
+// Redraws the code's countdown; once it has run out, the code is taken off the screen. No requests.
+function tickClocks() {
+  if (!linkCode) { clearInterval(clockTimer); return; }
+  const left = Math.ceil((linkCode.deadline - Date.now()) / 1000);
+  if (left <= 0) {
+    clearInterval(clockTimer);
+    linkCode = null;
+    $("channel-code-instruction").textContent = "That code has expired. Press a Link button for a new one.";
+    $("channel-code-command").textContent = "";
+    $("channel-code-command").hidden = true;
+    $("channel-code-expiry").textContent = "";
+    return;
+  }
+  const at = clockTime(new Date(linkCode.deadline).toISOString());
+  const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  $("channel-code-expiry").textContent = `Works once, until ${at} (${clock} left). Then press Refresh to see the link here.`;
+}
+
+$("channels-open").addEventListener("click", () => ($("channels").hidden ? openChannels() : closeChannels()));
+$("channels-close").addEventListener("click", closeChannels);
+$("channels-refresh").addEventListener("click", () => { showChannelsMessage(); loadLinks(); });
+$("channels").addEventListener("keydown", (e) => { if (e.key === "Escape") closeChannels(); });
+for (const button of document.querySelectorAll("[data-channel]")) {
+  button.addEventListener("click", () => requestCode(button.dataset.channel));
+}
