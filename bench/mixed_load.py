@@ -68,14 +68,14 @@ class Tally:
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)  # Idempotency-Key -> the 201 body
     sent: dict[str, dict[str, str]] = field(default_factory=dict)  # Idempotency-Key -> the body sent
     latencies_ms: dict[str, list[float]] = field(default_factory=lambda: {"transfer": [], "chat": []})
-    last_ok: dict[str, float] = field(default_factory=dict)  # kind -> monotonic time of the last success
+    ok_at: dict[str, list[float]] = field(default_factory=lambda: {"transfer": [], "chat": []})  # monotonic
     in_flight: dict[str, int] = field(default_factory=Counter)
 
     def success(self, kind: str, started: float) -> None:
         with self.lock:
             self.ok[kind] += 1
             now = time.monotonic()
-            self.last_ok[kind] = now
+            self.ok_at[kind].append(now)
             self.latencies_ms[kind].append((now - started) * 1000)
 
     def retry(self, kind: str, outcome: httpx.Response | httpx.TransportError, why: str = "") -> None:
@@ -85,6 +85,12 @@ class Tally:
     def error(self, message: str) -> None:
         with self.lock:
             self.errors.append(message)
+
+    def longest_gap(self, kind: str, since: float, until: float) -> float:
+        """The longest time between `since` and `until` without a `kind` success: how long clients waited."""
+        with self.lock:
+            times = [since, *(t for t in self.ok_at[kind] if since < t < until), until]
+        return max(b - a for a, b in itertools.pairwise(times))
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:

@@ -5,6 +5,7 @@ Rasa) as one named stack.
     python -m scripts.stack down [--name dev]                  # stops exactly what `up` started
     python -m scripts.stack status [--name dev]
     python -m scripts.stack restart SERVICE [--name dev]       # SIGTERM (drains), start again, wait healthy
+    python -m scripts.stack reload core [--name dev]           # replace the workers one at a time, no downtime
     python -m scripts.stack up --replicas 2 ...                # two cores, Rasas, action servers behind a
                                                                # local balancer (scripts/replicas.py)
 
@@ -39,6 +40,9 @@ HEALTH_TIMEOUT_SECONDS = 240  # Rasa loads TensorFlow and the model: slow on 2 c
 # below stop_pid's patience (STOP_TIMEOUT_SECONDS), else a draining core would be SIGKILLed mid-request.
 GRACEFUL_SHUTDOWN_SECONDS = 10
 STOP_TIMEOUT_SECONDS = 15
+# How long uvicorn's parent waits for a new worker to serve during a rolling reload (`reload`): the core's
+# workers load Presidio and spaCy first, 20-50 s on two busy cores; uvicorn's default of 5 s aborts the reload.
+WORKER_READY_SECONDS = 180
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ def single_services(args: argparse.Namespace, secret_values: dict[str, str] | No
         *workers,
         Service("core", args.core_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port",
-                 str(args.core_port), "--workers", str(args.core_workers), "--no-access-log", *GRACEFUL],
+                 str(args.core_port), "--workers", str(args.core_workers), "--no-access-log", *GRACEFUL,
+                 "--timeout-worker-healthcheck", str(WORKER_READY_SECONDS)],
                 "/healthz", {**common, **secrets_of("core"), **core_env}),
         Service("core-internal", internal_port,
                 [str(ROOT / ".venv/bin/uvicorn"), "api.internal:app", "--host", "127.0.0.1", "--port",
@@ -326,6 +331,52 @@ def restart(args: argparse.Namespace) -> None:
     print(f"service={service.name} stop_s={stopped - started:.2f} start_s={time.monotonic() - stopped:.2f}")
 
 
+def reload(args: argparse.Namespace) -> None:
+    """Replace a uvicorn service's workers one at a time: SIGHUP to uvicorn's parent, which starts each new
+    worker and stops the old one only once the new one serves (uvicorn >= 0.30). New code, no downtime;
+    a restart instead leaves the core away while its workers load Presidio (docs/scaling.md)."""
+    by_name = {s.name: s for s in services(args)}
+    service = by_name.get(args.service)
+    if service is None or "--workers" not in service.argv or int(service.argv[service.argv.index("--workers") + 1]) < 2:
+        sys.exit(f"reload needs a uvicorn service with several workers (the core); {args.service!r} is not one: "
+                 f"use restart")
+    pid = running_pid(args.name, service)
+    if pid is None:
+        sys.exit(f"{service.name} is not running")
+    before = worker_pids(pid)
+    log = log_path(args.name, service.name)
+    offset = log.stat().st_size if log.exists() else 0
+    started = time.monotonic()
+    os.kill(pid, signal.SIGHUP)
+    while not ((now := worker_pids(pid)) and len(now) >= len(before) and not now & before):
+        with open(log, "rb") as lines:
+            lines.seek(offset)
+            if b"aborting the restart" in lines.read():  # uvicorn kept an old worker: its replacement failed
+                sys.exit(f"{service.name}: a new worker did not start serving; see {log}:\n{log_tail(log)}")
+        if time.monotonic() - started > HEALTH_TIMEOUT_SECONDS:
+            sys.exit(f"{service.name}: workers {sorted(now & before)} not replaced after {HEALTH_TIMEOUT_SECONDS} s; "
+                     f"see {log_path(args.name, service.name)}")
+        time.sleep(0.2)
+    print(f"{service.name:13} workers {sorted(before)} replaced by {sorted(now)}")
+    print(f"service={service.name} reload_s={time.monotonic() - started:.2f}")
+
+
+def worker_pids(parent: int) -> set[int]:
+    """uvicorn's workers: the parent's children started by multiprocessing's spawn (not its resource tracker)."""
+    workers = set()
+    try:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except FileNotFoundError:
+        return workers
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.add(int(child))
+        except FileNotFoundError:
+            continue  # ended meanwhile
+    return workers
+
+
 def wait_port_free(port: int, deadline: float) -> bool:
     while time.monotonic() < deadline:
         if not port_in_use(port):
@@ -353,8 +404,8 @@ def status(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("up", "down", "status", "restart"))
-    parser.add_argument("service", nargs="?", help="restart: the service's name (see `status`)")
+    parser.add_argument("command", choices=("up", "down", "status", "restart", "reload"))
+    parser.add_argument("service", nargs="?", help="restart, reload: the service's name (see `status`)")
     parser.add_argument("--replicas", type=int, default=1,
                         help="cores, Rasas and action servers each, behind a local balancer (scripts/replicas.py)")
     parser.add_argument("--name", default="dev")
@@ -372,9 +423,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.sandbox_port is None:
         args.sandbox_port = args.core_port + 100
-    if args.command == "restart" and not args.service:
-        parser.error("restart needs a service name")
-    {"up": up, "down": down, "status": status, "restart": restart}[args.command](args)
+    if args.command in ("restart", "reload") and not args.service:
+        parser.error(f"{args.command} needs a service name")
+    {"up": up, "down": down, "status": status, "restart": restart, "reload": reload}[args.command](args)
 
 
 if __name__ == "__main__":
