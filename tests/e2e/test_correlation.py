@@ -20,7 +20,7 @@ SERVICES = ("core", "rasa", "actions")
 BALANCE_TURNS = 'bankbot_chat_turn_seconds_count{intent="check_balance"}'
 
 
-def _logs_naming(request_id: str, deadline_seconds: float = 20) -> dict[str, list[str]]:
+def _logs_naming(request_id: str, deadline_seconds: float = 60) -> dict[str, list[str]]:
     """Each service's log lines that carry the id (the logs are written asynchronously: wait a little)."""
     found: dict[str, list[str]] = {}
     deadline = time.monotonic() + deadline_seconds
@@ -67,7 +67,7 @@ def test_one_request_id_through_core_rasa_and_actions(stack: Stack) -> None:
     for phase in ("turn", "nlu", "policies", "actions", "tracker_load", "tracker_save"):
         assert _sample(rasa, f'rasa_phase_seconds_count{{phase="{phase}"}}') >= 1, phase
     # The turn's latency met its intent (chat path and transcript ingest, two processes, one directory).
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # the transcript ingest can lag under load (it is off the turn path)
     while time.monotonic() < deadline:
         metrics = httpx.get(internal, timeout=10).text
         if _sample(metrics, BALANCE_TURNS) > turns_before:
