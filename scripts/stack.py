@@ -333,7 +333,7 @@ def restart(args: argparse.Namespace) -> None:
 
 def reload(args: argparse.Namespace) -> None:
     """Replace a uvicorn service's workers one at a time: SIGHUP to uvicorn's parent, which starts each new
-    worker and stops the old one only once the new one serves (uvicorn >= 0.30). New code, no downtime;
+    worker and stops the old one only once the new one serves (uvicorn 0.54). New code, no downtime;
     a restart instead leaves the core away while its workers load Presidio (docs/scaling.md)."""
     by_name = {s.name: s for s in services(args)}
     service = by_name.get(args.service)
