@@ -53,7 +53,10 @@ def test_dockerfiles_and_images_exist() -> None:
 
 def test_rasa_tracker_store_is_redis_not_sql() -> None:
     endpoints = yaml.safe_load((REPO_ROOT / "bot" / "endpoints.yml").read_text())
-    assert endpoints["tracker_store"]["type"] == "redis"
+    # Rasa's Redis store, windowed (bot/bankbot_tracker_store.py): a subclass, so still Redis with an expiry.
+    assert endpoints["tracker_store"]["type"] == "bankbot_tracker_store.WindowedRedisTrackerStore"
+    source = (REPO_ROOT / "bot" / "bankbot_tracker_store.py").read_text()
+    assert "class WindowedRedisTrackerStore(RedisTrackerStore):" in source
     assert endpoints["tracker_store"]["record_exp"] > 0
     assert endpoints["lock_store"]["type"] == "redis"
     env = SERVICES["rasa"]["environment"]
