@@ -51,9 +51,12 @@ def stream(client: TestClient) -> redis.Redis:
 def test_the_customer_is_told_once_in_their_last_conversation(client: TestClient, alice, pg,
                                                               stream: redis.Redis) -> None:
     older, latest = uuid.uuid4(), uuid.uuid4()
-    for conversation_id, age in ((older, "2 hours"), (latest, "1 minute")):
+    # Other tests' conversations of alice's exist too: `latest` is made the most recent of all of them.
+    for conversation_id, offset in ((older, "-2 hours"), (latest, "1 second")):
         pg.execute("INSERT INTO conversations (id, customer_id, channel, last_message_at) "
-                   "VALUES (%s, %s, 'web', now() - %s::interval)", (conversation_id, stable_id("user", "alice"), age))
+                   "SELECT %(id)s, %(alice)s, 'web', coalesce(max(last_message_at), now()) + %(offset)s::interval "
+                   "FROM conversations WHERE customer_id = %(alice)s",
+                   {"id": conversation_id, "alice": stable_id("user", "alice"), "offset": offset})
     card = client.get("/v1/cards", headers=alice).json()[0]
     assert client.post(f"/v1/cards/{card['id']}/freeze", headers=alice).status_code == 200
     assert client.post(f"/v1/cards/{card['id']}/unfreeze", headers=alice).status_code == 200
