@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.config import get_settings
 from api.db import open_session
@@ -72,6 +73,7 @@ def run(consumer: str, stop: threading.Event) -> None:
                 handle_entries(client, entries)
             for _, entries in client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=BATCH, block=BLOCK_MS) or []:
                 handle_entries(client, entries)
-        except redis.RedisError as exc:
-            log.warning("notifications_redis_unavailable", error=type(exc).__name__)
+        except (redis.RedisError, SQLAlchemyError) as exc:
+            # Redis or the database is away: the entry stays pending, and is read again ("0") once back.
+            log.warning("notifications_unavailable", error=type(exc).__name__)
             stop.wait(1.0)
