@@ -17,6 +17,7 @@ from actions.common import (
     short_date,
     text_of,
 )
+from actions.understanding.card_wish import card_wish
 from actions.understanding.categories import find_card_last4
 
 
@@ -40,8 +41,12 @@ class _SetFrozen:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        client = core_for(tracker)
         verb = "freeze" if self.frozen else "unfreeze"
+        wish = card_wish(text_of(tracker))
+        if wish is not None and wish != verb:  # the words say the opposite of the intent: the words win
+            other: _SetFrozen = ActionUnfreezeCard() if self.frozen else ActionFreezeCard()
+            return await other.run(dispatcher, tracker, domain)
+        client = core_for(tracker)
         card: dict[str, Any] | None = None
         try:
             cards = await client.cards()

@@ -25,10 +25,10 @@ from actions.spending import (
     ActionConfirmMerchantGuess,
     context_of,
     customer_merchants,
-    is_follow_up,
 )
 from actions.understanding.categories import find_category, find_merchant
 from actions.understanding.periods import asks_for_period_before, find_period_phrase
+from actions.understanding.spending_request import follow_up_period_text, is_follow_up
 from actions.understanding.transfer_request import is_affirmative_text, looks_like_transfer
 
 CANDIDATES = 3
@@ -75,9 +75,10 @@ async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
     try:
         if guess and (is_affirmative_text(text) or await names_a_merchant()):
             return await ActionConfirmMerchantGuess().run(dispatcher, tracker, domain)
-        if context_of(tracker) and is_follow_up(text) and (
+        previous = context_of(tracker)
+        if previous and is_follow_up(text) and (
                 find_period_phrase(text) or find_category(text) or asks_for_period_before(text)
-                or await names_a_merchant()):
+                or follow_up_period_text(text, previous.get("label")) or await names_a_merchant()):
             return await ActionAnswerSpending().run(dispatcher, tracker, domain)
         if looks_like_transfer(text, await client.accounts()):
             return [FollowupAction("transfer_form")]

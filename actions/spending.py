@@ -10,7 +10,6 @@ before that?") keep the other filters of the conversation's last spending questi
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -31,21 +30,17 @@ from actions.understanding.periods import (
     period_before,
     resolve_period,
 )
+from actions.understanding.spending_request import (
+    follow_up_period_text,
+    is_everyday_request,
+    is_follow_up,
+    unknown_subject,
+)
 
 COMMON_CATEGORIES = ("coffee", "groceries", "restaurants", "transport", "subscriptions", "shopping")
 COMMON_PERIODS = ("this month", "last month", "this year")
 MERCHANT_LOOKBACK_DAYS = 400
 BREAKDOWN_ROWS = 3
-# A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
-# Filler a follow-up may start with ("ok what about last month", "fine. what about lidl", "hmm and in May").
-_LEAD_IN = r"(?:(?:ok(?:ay)?|fine|right|cool|great|thanks|hmm+|and|so|alright)\W+){0,3}"
-_FOLLOW_UP = re.compile(rf"(?<!\W)\W*{_LEAD_IN}(?:and|what\s+about|how\s+about|what\s+of|same\s+for|now|also|then|"
-                        r"what\s+if|for|in)\b", re.I)
-_REFERS_BACK = re.compile(r"\b(?:of|from|in)\s+(?:that|those|them|it)\b|\bthat\s+(?:period|time|month|year)\b", re.I)
-_FULL_QUESTION = re.compile(r"\b(?:spen[dt]|spending|cost|paid|pay)\b", re.I)
-FOLLOW_UP_MAX_WORDS = 8
-
-
 async def customer_merchants(client: CoreClient) -> list[str]:
     """The merchants this customer paid in the last year: the only names a merchant can match."""
     since = (datetime.now(timezone.utc) - timedelta(days=MERCHANT_LOOKBACK_DAYS)).date().isoformat()
@@ -63,16 +58,6 @@ class Filters:
     period: Period | None
     merchant_guess: str | None = None  # a merchant the words may mean: confirm before answering
     unknown_subject: str | None = None  # "on apples": a subject that is neither a category nor a merchant
-
-
-def is_follow_up(text: str) -> bool:
-    """A short message that leans on the previous question ("and in October?", "how much of that was
-    Zara") rather than a new one."""
-    words = text.split()
-    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
-        return False
-    return bool(_FOLLOW_UP.match(text) or _REFERS_BACK.search(text)) or \
-        (len(words) <= 3 and not _FULL_QUESTION.search(text))
 
 
 def context_of(tracker: Tracker) -> dict[str, Any] | None:
@@ -115,33 +100,16 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
     if previous and not entity(tracker, "period") and is_follow_up(text):
         earlier = Period(date.fromisoformat(previous["start"]), date.fromisoformat(previous["end"]),
                          previous["label"]) if previous.get("start") else None
+        in_context = follow_up_period_text(text, previous.get("label"))
+        if period is None and in_context:
+            period = resolve_period(in_context, now, tz)
         if period is None and earlier is not None:
             period = period_before(earlier, local_today(now, tz)) if asks_for_period_before(text) else earlier
-        if merchant is None and category is None and guess is None:
+        # "and on apples?" names a subject of its own: asked about, never answered with the last one's.
+        if merchant is None and category is None and guess is None and unknown_subject(text) is None:
             merchant, category = previous.get("merchant"), previous.get("category")
     unknown = None if merchant or category or guess else unknown_subject(text)
     return Filters(tz, merchant, category, period, guess, unknown)
-
-
-_SUBJECT = re.compile(r"\b(?:on|at)\s+(?:my\s+|the\s+|a\s+|an\s+|some\s+|all\s+)?([a-z][a-z'&-]{2,30})", re.I)
-_NOT_SUBJECTS = frozenset({
-    "average", "total", "everything", "anything", "things", "stuff", "all", "earth", "whole", "entire", "past",
-    "previous", "last", "this", "next", "first", "week", "weeks", "weekend", "month", "months", "year", "years",
-    "day", "days", "today", "yesterday", "tonight", "morning", "evening", "night", "period", "monday", "tuesday",
-    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
-    "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "the", "my", "it", "that", "them",
-})
-
-
-def unknown_subject(text: str) -> str | None:
-    """The word after "on"/"at" when it is no period word ("spent on apples" -> "apples"): a subject that
-    matched no category and no merchant, so a total would answer a different question."""
-    for m in _SUBJECT.finditer(text):
-        word = m.group(1).lower()
-        if word not in _NOT_SUBJECTS and not word.isdigit():
-            return m.group(1)
-    return None
 
 
 def _subject(category: str | None, merchant: str | None) -> str:
@@ -156,6 +124,10 @@ class ActionAnswerSpending(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if not any(entity(tracker, name) for name in ("merchant", "category", "period")) \
+                and is_everyday_request(text_of(tracker)):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         client = core_for(tracker)
         try:
             f = await filters_from(tracker, client)

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
 from actions.understanding._numbers import NUMBER_WORDS_RE, words_to_int
 
@@ -116,7 +117,7 @@ _NOT_AMOUNT_AFTER = re.compile(  # matched at a number's end: "(?<!\s)" makes a 
 _NOT_AMOUNT_BEFORE = re.compile(
     r"(?:\b(?:ending|ends|ended)(?:\s+(?:in|with))?|\bcard(?:\s+(?:number|no\.?))?|\bnumber|\bno\.|\bpin|\bcode|"
     r"\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:is|are|of))?|\baccount(?:\s+(?:number|no\.?))?|\biban|#|\*+|•+|"
-    r"\b(?:last|first|top|past|previous|recent|next)|\d\s*[-/:]|\bthe|\bthat|\bthis|\bwhich|\bevery)\s*$"
+    r"\b(?:last|first|top|past|previous|recent|next)|\d\s*[-/:]|\bthe|(?<!\bmake\s)\bthat|\bthis|\bwhich|\bevery)\s*$"
     r"|" + _MONTH_WORDS + r"\s*$",
     re.IGNORECASE,
 )
@@ -272,19 +273,24 @@ def _spoken_forms(text: str) -> str:
     return _UNITS_AND_CENTS.sub(cents, text)
 
 
+# Numbers looked at per message, digits and words each: a request for money names a few, and a message
+# of a thousand numbers ("1 1 1 ...") must not cost a thousand window scans.
+MAX_NUMBERS = 40
+
+
 def parse_amount(text: str, default_currency: str | None = None) -> Money | None:
     """The amount of money in the text, exact; None when there is none (or it is negative or zero)."""
     if not text:
         return None
     text = _spoken_forms(text)
     found: list[_Candidate] = []
-    for m in _DIGITS_RE.finditer(text):
+    for m in islice(_DIGITS_RE.finditer(text), MAX_NUMBERS):
         value = _parse_digits(m.group(), scaled=bool(_SCALED_RE.match(text, m.end())))
         if value is not None:
             c = _candidate(text, m.start(), m.end(), value, False, default_currency)
             if c is not None:
                 found.append(c)
-    for m in _WORDS_NUM_RE.finditer(text):
+    for m in islice(_WORDS_NUM_RE.finditer(text), MAX_NUMBERS):
         number = words_to_int(m.group())
         if number is not None:
             c = _candidate(text, m.start(), m.end(), Decimal(number), True, default_currency)

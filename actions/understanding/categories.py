@@ -113,14 +113,22 @@ _FUZZY_GRAM_MAX_CHARS = 40  # distinct words looked at: a bound on the work for 
 
 
 def _category_by_spelling(norm: str) -> str | None:
-    """A category named with a typo: a word of 6+ letters within a small edit of a category word."""
-    tokens = [t for t in dict.fromkeys(norm.split()) if 6 <= len(t) <= 20 and t not in _COMMON_WORDS]
+    """A category named with a typo: a word of 6+ letters within a small edit of a category word, or of
+    5 letters with one letter of a 6-letter word dropped ("cofee")."""
+    tokens = [t for t in dict.fromkeys(norm.split()) if 5 <= len(t) <= 20 and t not in _COMMON_WORDS]
     for token in tokens[:_TYPO_TOKENS_MAX]:
         for phrase, category in _FUZZY_CATEGORY_WORDS.items():
+            if len(token) == 5 and not (len(phrase) == 6 and _one_letter_dropped(token, phrase)):
+                continue
             if abs(len(phrase) - len(token)) <= 2 and \
                     SequenceMatcher(None, token, phrase).ratio() >= _CATEGORY_TYPO_RATIO:
                 return category
     return None
+
+
+def _one_letter_dropped(short: str, word: str) -> bool:
+    """`short` is `word` with one letter left out ("cofee", "coffee")."""
+    return len(word) == len(short) + 1 and any(word[:i] + word[i + 1:] == short for i in range(len(word)))
 
 
 def find_category(text: str, *, typos: bool = True) -> str | None:

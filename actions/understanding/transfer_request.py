@@ -36,11 +36,16 @@ _TYPE_WORDS: dict[str, str] = {
     "savings": "savings", "saving": "savings", "rainy": "savings", "rainyday": "savings", "pot": "savings",
     "nest": "savings", "reserve": "savings", "reserves": "savings", "stash": "savings",
     "credit": "credit",
+    # shorthand typed on phones ("xfer 65 chk to sav")
+    "chk": "checking", "chq": "checking", "cheq": "checking", "chkg": "checking", "chking": "checking",
+    "sav": "savings", "savs": "savings", "svgs": "savings", "svg": "savings",
 }
 # Only these may be matched by spelling similarity; short or everyday words must match exactly.
 _FUZZY_WORDS = ("checking", "chequing", "savings", "everyday")
 # Words close in spelling to an account word that are something else.
 _NOT_ACCOUNT_WORDS = {"currency", "currencies", "currently", "currents", "checkin", "checkins", "shaving", "savings?"}
+# Misspellings that are also words ("check in"): an account only right after a role word ("to checkin").
+_MARKED_ONLY = {"checkin": "checking"}
 # Account words that name an account only when "account" follows ("my current account", not "current balance").
 _NEEDS_ACCOUNT_WORD = {"main", "daily", "debit", "current"}
 _ACCOUNT_NOUNS = {"account", "acc", "acct", "acount", "accout", "one", "a/c"}
@@ -51,7 +56,7 @@ _FILLER = {"my", "the", "our", "your", "a", "an", "me", "it", "that", "this", "t
            "money", "cash",
            "some", "euro", "euros", "eur", "bucks", "quid", "and", "please", "just", "straight", "all", "of"}
 _NUMBERISH = re.compile(r"[€$£]?\d[\d.,]*(?:k|eur|€)?")
-_SOURCE_MARKERS = {"from", "off", "outta", "using", "via", "withdraw", "debit"}
+_SOURCE_MARKERS = {"from", "frm", "fom", "fro", "off", "outta", "using", "via", "withdraw", "debit"}
 _DEST_MARKERS = {"to", "into", "in", "onto", "towards", "toward", "fund", "2", "->", "→", "=>"}
 _TWO_WORD_SOURCE = {("out", "of"), ("away", "from")}
 _TWO_WORD_DEST = {("top", "up"), ("topup", ""), ("pay", "into"), ("add", "to"), ("over", "to")}
@@ -102,6 +107,8 @@ def _mentions(tokens: list[str], accounts: list[dict[str, Any]]) -> list[tuple[i
             account_id = own_words.get(token.split("-")[0])
         if account_id is None:
             kind = _type_of_word(word) or (_type_of_word(token.split("-")[0]) if "-" in token else None)
+            if kind is None and word in _MARKED_ONLY and _marker_before(tokens, i, 0) is not None:
+                kind = _MARKED_ONLY[word]
             ids = by_type.get(kind or "", [])
             if word in _NEEDS_ACCOUNT_WORD and (i + 1 >= len(tokens) or tokens[i + 1] not in _ACCOUNT_NOUNS) \
                     and _marker_before(tokens, i, 0) is None:
@@ -188,7 +195,8 @@ _CORE_YES = re.compile(r"\b(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|cor
                        r"proceed|absolutely|please\s+do|right|fine|perfect|alright|go\s+for\s+it)\b")
 _YES_FIRST = re.compile(r"(?:ok(?:ay)?\s+)?(?:yes|yeah|yep|yup|sure|correct)\b", re.I)
 AFFIRM_CONFIDENCE = 0.9
-_CORRECTION = re.compile(r"\b(?:make\s+it|actually|instead|change|only|just|rather|correction|sorry)\b", re.I)
+_CORRECTION = re.compile(r"\b(?:make\s+(?:it|that)|change\s+(?:it|that)\s+to|actually|instead|change|only|just|"
+                         r"rather|correction|sorry)\b", re.I)
 _PAYEE_CUE = re.compile(r"\b(?:to|pay|paying|send|for)\b", re.I)
 UNCLEAR_TURNS_BEFORE_GIVING_UP = 2
 SHORT_CORRECTION_WORDS = 5
@@ -366,6 +374,10 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
         return replace(draft, candidates=candidates, unclear_turns=0)
     if _is_negative(turn):
         return replace(draft, cancelled=True)
+    if amount_now or source_now or recipient_now:
+        # "right, move 30 from savings to checking" at the summary that says just that: a clear answer
+        # (the summary is stated again), not an unclear one that brings the transfer closer to dropping.
+        return replace(draft, unclear_turns=0)
     if turn.asking == "transfer_confirmation" and _is_affirmative(turn) and draft.stated is not None \
             and draft.stated == draft.summary_key():
         return replace(draft, confirmed=True)

@@ -174,6 +174,8 @@ def test_misspelt_categories_are_found_but_not_everyday_words() -> None:
     assert find_category("subscritions spend") == "subscriptions"
     assert find_category("resturants", typos=False) is None
     assert find_category("how are things going") is None
+    assert find_category("how much did i spend on cofee today") == "coffee"  # one letter dropped
+    assert find_category("what about the coves") is None  # five letters, not one letter off a category word
 
 
 def test_a_merchant_that_is_also_a_word_needs_a_sign_it_is_the_shop() -> None:

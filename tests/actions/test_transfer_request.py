@@ -119,6 +119,39 @@ def test_corrections_at_the_summary_restate_it() -> None:
         assert changed.summary_key() != said.stated  # a new summary must be said before a yes counts
 
 
+def test_make_that_changes_the_amount_to_a_decimal() -> None:
+    said = stated(start("move 60 from checking to savings"))
+    changed = reply(said, "make that 65.50", "nlu_fallback", confidence=0.6)
+    assert changed.amount == "65.50 EUR" and changed.recipient == "account:sav" and changed.source == "chk"
+    assert start("that 30 payment to savings").amount is None  # "that 30" is not an amount
+
+
+def test_restating_the_summary_is_a_clear_answer_not_an_unclear_one() -> None:
+    said = stated(start("transfer 30 to checking"))
+    after_joke = reply(said, "tell me a joke", "out_of_scope")
+    assert after_joke.unclear_turns == 1 and not after_joke.cancelled
+    again = reply(after_joke, "right, move 30 from savings to checking", "transfer_money")
+    assert not again.cancelled and again.unclear_turns == 0
+    assert again.summary_key() == said.stated  # the same summary: a yes to it still counts
+    assert reply(again, "yes", "affirm").confirmed
+    assert reply(said, "no, 30 from savings to checking", "deny").cancelled  # a no still stops it
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("xfer 65 chk to sav", FROM_CHECKING),
+    ("pls move 65 frm savings to checkin", FROM_SAVINGS),
+    ("65 from svgs into chq", FROM_SAVINGS),
+])
+def test_shorthand_and_misspelt_account_words(text: str, expected: tuple[str, str]) -> None:
+    draft = start(text)
+    assert (draft.recipient, draft.source) == expected, draft
+    assert draft.amount == "65 EUR"
+
+
+def test_check_in_is_no_account() -> None:
+    assert roles("can I check in online for my flight") == []
+
+
 def test_slang_money_is_the_customers_own_currency_and_foreign_money_is_kept() -> None:
     assert start("bung 30 quid into savings").amount == "30 EUR"
     assert start("move £30 into savings").amount == "30 GBP"  # the core refuses a currency mismatch

@@ -35,13 +35,15 @@ OWN_INTENTS = {"check_balance", "spending_query", "search_transactions", "transf
 MAIN_ACTION_PAYLOADS = {"/check_balance", "/spending_query", "/transfer_money", "/freeze_card", "/request_human",
                         "/unfreeze_card", "/search_transactions", "/deny"}
 EURO = re.compile(r"€(-?[\d,]+\.\d{2})")
+MERCHANT_QUESTION = re.compile(r"Do you mean your payments at (.+?)\?")
 SUMMARY = re.compile(r"send €([\d,]+\.\d{2}) from (.+?) to (.+?), ", re.I)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TIMEOUT_SECONDS = 60
 REFILL_MARGIN = Decimal("500.00")
 
 
-SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev", "blind": Path(__file__).parent / "blind"}
+SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev",
+          "blind": Path(__file__).parent / "blind"}
 
 
 def load(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -246,6 +248,16 @@ def check_spending(client: Client, spec: dict[str, Any], reply: dict[str, Any], 
     return Outcome("spending", item, text, bool(exact), f"expected €{expected} for {spec} got: {said!r}", wrong)
 
 
+def confirm_merchant(client: Client, spec: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    """A merchant named with a typo is asked back before any figure ("Do you mean your payments at
+    Starbucks?", issue 11's rule); the customer who meant that merchant says yes, and the answer to the
+    yes is what is scored. Any other reply is scored as it is."""
+    m = MERCHANT_QUESTION.search(_text(reply))
+    if m and spec.get("merchant") and m.group(1).lower() == str(spec["merchant"]).lower():
+        return client.chat("yes", reply["conversation_id"])
+    return reply
+
+
 def _account_name(client: Client, kind: str) -> str:
     return str(client.accounts[kind]["name"])
 
@@ -292,7 +304,9 @@ def check_asks(reply: dict[str, Any], before: dict[str, Decimal], client: Client
 def check_out_of_scope(reply: dict[str, Any], item: str, text: str) -> Outcome:
     said = _text(reply).lower()
     payloads = {b["payload"].split("{")[0] for b in _buttons(reply)}
-    ok = "not something i can help with" in said and payloads <= MAIN_ACTION_PAYLOADS and "/request_human" in payloads
+    # In the middle of a transfer the summary is stated again with its own yes and no buttons.
+    allowed = MAIN_ACTION_PAYLOADS | ({"/affirm"} if SUMMARY.search(_text(reply)) else set())
+    ok = "not something i can help with" in said and payloads <= allowed and "/request_human" in payloads
     return Outcome("out_of_scope", item, text, ok, f"reply {_text(reply)!r} buttons {sorted(payloads)}")
 
 
@@ -309,6 +323,7 @@ def run_utterance(client: Client, u: dict[str, Any]) -> list[Outcome]:
     reply = client.chat(u["text"], None)
     conversation = reply["conversation_id"]
     if "spending" in u:
+        reply = confirm_merchant(client, u["spending"], reply)
         outcomes.append(check_spending(client, u["spending"], reply, u["id"], u["text"]))
     if "transfer" in u:
         summary = check_summary(client, u["transfer"], reply, u["id"], u["text"])
@@ -356,6 +371,7 @@ def run_conversation(client: Client, c: dict[str, Any]) -> list[Outcome]:
             asks_before = previous_start if "before" in turn["user"].lower() else None
             if previous_spec is not None and expect["spending"]["period"] == previous_spec["period"]:
                 asks_before = previous_before  # the same spec as the turn before is that turn's period
+            reply = confirm_merchant(client, expect["spending"], reply)
             outcome = check_spending(client, expect["spending"], reply, item, turn["user"], asks_before)
             outcome.kind = "followup" if spending_turns else "spending"
             spending_turns += 1
