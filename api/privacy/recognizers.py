@@ -123,4 +123,5 @@ def rule_recognizers() -> list[EntityRecognizer]:
         RuleRecognizer("PersonalRules", personal.RULES),
         RuleRecognizer("PhoneRules", phones.RULES, gate=phones.gate),
         RuleRecognizer("AddressRules", addresses.RULES, gate=phones.gate),
+        RuleRecognizer("IntersectionRules", addresses.NO_DIGIT_RULES),
     ]

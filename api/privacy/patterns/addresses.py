@@ -20,6 +20,8 @@ from api.privacy.patterns.personal import EIRCODE, UK_POSTCODE
 from api.privacy.rules import Rule
 
 CAP_WORD = f"[{UPPER}][{UPPER}{LOWER}'’\\-]*\\.?"
+NOT_TOWN_WORD = (r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|Would|Will|I|It|My|The|This|That|So|If|When|"
+                 r"We|You|He|She|They|Is|Was|On|In|At|For|From|To|Since|Before|After)\b)")
 # "14 March 1983", "3 Mon 12": a date, not a street.
 NOT_CALENDAR = (r"(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April|June|July|"
                 r"August|September|October|November|December|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Monday|Tuesday|Wednesday|"
@@ -61,10 +63,24 @@ RULES = (
     Rule("military address", re.compile(MILITARY), {1: "STREET_ADDRESS"}, 0.6),
 )
 
+# An intersection: "the corner of Pod Strání 10 and Roberto Port", "corner of Main St. and 5th Avenue". The
+# second street needs no number; the first is one to six street words or numbers (not "and", "the"...).
+CROSS_WORD = f"(?:{CAP_WORD}|\\d{{1,5}}(?:st|nd|rd|th)?\\.?|{ANY_WORD})"
+CORNER = (r"(?<![\w])((?i:the[ \t]+)?(?i:corner)[ \t]+(?i:of)[ \t]+" + CROSS_WORD + r"(?:[ \t]+" + CROSS_WORD
+          + r"){0,5}?[ \t]+(?i:and|&)[ \t]+(?:" + NOT_CALENDAR + CAP_WORD + r"|\d{1,5}(?:st|nd|rd|th)?\b)(?:[ \t]+"
+          + NOT_TOWN_WORD + CAP_WORD + r"){0,3})")
+# Rules that need no digit in the text (the others are skipped when it holds none).
+NO_DIGIT_RULES = (
+    Rule("street corner", re.compile(CORNER), {1: "STREET_ADDRESS"}, 0.6),
+)
+
 # What may follow a street line and still be the same address: a unit, a postcode, a town or a country,
 # each after a comma, a line break or a space; at most six parts. Sentence openers end it ("Please").
-LINE_BREAK = r"\r?\n(?:[ \t]{0,8}\r?\n)?[ \t]{0,8}"  # one blank line between parts at most
-UNIT_AFTER_DOT = r"\.(?=[ \t]{1,3}(?:apt|apartment|suite|unit|flat)\b)[ \t]{1,3}"  # "Rákóczi út 22. Suite 723"
+# One blank line between parts at most; a line may start with a quoting mark ("> ", "| ", "- ", "}} "), as in a
+# forwarded or pasted letter.
+LINE_BREAK = r"\r?\n(?:[ \t]{0,8}\r?\n)?[ \t]{0,8}(?:[>|\-*•}?#:]{1,4}[ \t]{1,3})?"
+UNIT_GAP = r"(?:[ \t]{1,3}|" + LINE_BREAK + r")"
+UNIT_AFTER_DOT = r"\.(?=" + UNIT_GAP + r"(?:apt|apartment|suite|unit|flat)\b)" + UNIT_GAP  # "Rákóczi út 22. Suite 723"
 SEPARATOR = (r"(?:" + UNIT_AFTER_DOT + r"|[ \t]{0,4}(?:,[ \t]{0,4}(?:" + LINE_BREAK + r")?|" + LINE_BREAK
              + r"(?:,[ \t]{0,4})?)|[ \t]{1,4})")
 US_STATE = (r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
@@ -74,9 +90,16 @@ NOT_TOWN = (r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|Would|Will|I|It|My|The
 UNIT = (r"(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|box|bldg|building|#)\.?[ \t]{0,3}#?[ \t]{0,3}"
         r"[A-Za-z0-9\-]{1,6}\b")
 TOWN = f"{NOT_TOWN}[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?(?:[ \\t]+{NOT_TOWN}(?:[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?|" \
-       r"am|an|im|der|de|la|le|sur|upon|on|del|di|do|da))" + "{0,3}"
+       r"am|an|im|der|de|la|le|sur|upon|on|del|di|do|da|u|nad|pod|na|bei|sous|en|aan))" + "{0,3}"
+# A region typed in lower case, or left as a placeholder, between a town and its postcode ("DRAMMEN, nan
+# 15096", "Blaketown\n, nan\n 79916"): taken only when a postcode follows, or a country and a postcode.
+LOWER_REGION = (NOT_STREET_WORD + f"(?-i:[{LOWER}]{{2,15}})(?=(?:[ \\t,]{{1,4}}|" + LINE_BREAK
+                + f")(?:(?-i:[{UPPER}][{LOWER}]{{2,20}})" + r"[ \t]{1,3})?\d{4,6}\b)")
+# A country with its qualifier, "Cyprus (Greek)".
+QUALIFIER = f"(?:[ \\t]\\((?-i:[{UPPER}][{LOWER}]{{2,15}})\\))?"
 PART = (r"(?:" + UNIT + r"|(?-i:" + UK_POSTCODE + r"|" + EIRCODE + r")\b|\d{4,6}(?:[ \t]?(?-i:[A-Z]{2}))?\b|"
-        r"(?-i:[A-Z]{2})[ \t]+\d{5}(?:-\d{4})?\b|(?-i:" + US_STATE + r")\b|(?-i:" + TOWN + r"))")
+        r"(?-i:[A-Z]{2})[ \t]+\d{5}(?:-\d{4})?\b|(?-i:" + US_STATE + r")\b|(?-i:" + TOWN + r")" + QUALIFIER + "|"
+        + LOWER_REGION + r")")
 # A building number before a street that has its own ("412 41 Church Way"), or a flat before it.
 LEAD = re.compile(r"(?:\d{1,6}[A-Za-z]?|(?:flat|apt|apartment|unit|suite)\.?[ \t]{0,3}\w{1,5}),?[ \t]{1,3}$", I)
 TAIL = re.compile(r"(?:" + SEPARATOR + PART + r"){1,6}", I)

@@ -42,8 +42,8 @@ SUFFIX = (r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|close|cl|way|cou
           r"light|lock|mall|motorway|neck|oval|overpass|pines|plains|port|prairie|radial|ranch|rapids|"
           r"rest|route|shoals|skyway|spur|stravenue|stream|throughway|trace|track|trafficway|tunnel|"
           r"underpass|ville|wall|wells?)")
-STREET_WORD = (r"(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[" + U_UPPER + r"][" + U_UPPER
-               + U_LOWER + r"'’\-]+)\.?")
+STREET_WORD = (r"(?:(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[" + U_UPPER + r"][" + U_UPPER
+               + U_LOWER + r"'’\-]+)\.?|\d{1,3}(?-i:st|nd|rd|th))")  # or an ordinal: "1090 43rd Avenue"
 # Street words are capitalised ("12 quid at the street market" is no address) and are not months
 # ("04 Nov. Dr Smith" is a date and a doctor).
 UNIT = r"(?:,?\s*(?:apt|apartment|flat|unit|suite|ste|fl|floor|#)\.?\s*#?\s*[\w\-]{1,6})"
