@@ -195,6 +195,36 @@ def names_above_addresses(text: str, results: list[RecognizerResult]) -> list[Re
     return extra
 
 
+# Names by the words around them, in any script (the model misses many single first names in prose):
+# the speaker or the one spoken to ("said Tejka to Julie", "Kazu shouted at Dale", "Savannah Beet says"), the
+# one addressed ("Don't go to town, Bethany!", "Remember me, Mariah?", "Dear Ms Okafor"). The word must pass
+# the same checks as a widened model name: not a sentence opener, a calendar word, a business or a label.
+_NAME = f"[{UPPER}][{LOWER}'’\\-]*[{LOWER}]"
+_NAMES = f"{_NAME}(?:[ \\t]{_NAME}){{0,2}}"
+SPEECH_VERB = r"(?:said|says|asked|asks|told|tells|shouted|shouts|replied|replies|yelled|yells|whispered|cried|wrote)"
+SPEECH_CUES = (
+    re.compile(f"\\b{SPEECH_VERB}(?:[ \\t]+(?:at|to))?[ \\t]+({_NAMES})(?![{UPPER}{LOWER}])"
+               f"(?:[ \\t]+(?:to|at)[ \\t]+({_NAMES})(?![{UPPER}{LOWER}]))?"),
+    re.compile(f"(?<![{UPPER}{LOWER}'’])({_NAMES})[ \\t]+{SPEECH_VERB}\\b"),
+    re.compile(f"\\b(?:to|at)[ \\t]+({_NAME})(?=[ \\t]*[:,][ \\t]*[\"“])"),  # shouted at Dale: "What..."
+    re.compile(f",[ \\t]+({_NAMES})[ \\t]*[!?]"),  # vocative before ! or ?
+    re.compile(f"(?:^|(?<=[\\n.!?]))[ \\t]*(?:Dear|Hi|Hello|Hey)[ \\t]+"
+               f"(?:(?:Mr|Mrs|Ms|Dr|Miss)\\.?[ \\t]+)?({_NAMES})"),
+)
+
+
+def cued_names(text: str) -> list[RecognizerResult]:
+    """Names the words around them mark as people (speech verbs, the addressee)."""
+    extra = []
+    for pattern in SPEECH_CUES:
+        for m in pattern.finditer(text):
+            for group in range(1, (pattern.groups or 0) + 1):
+                value = m.group(group)
+                if value and all(_name_word(w) for w in value.split()) and plausible_name(value):
+                    extra.append(RecognizerResult("PERSON", m.start(group), m.end(group), PROPAGATION_SCORE))
+    return extra
+
+
 def _mentions(text: str, word: str) -> list[tuple[int, int]]:
     spans = []
     i = text.find(word)

@@ -10,7 +10,7 @@ from api.privacy.context import find_in_context
 from api.privacy.engine import get_engines
 from api.privacy.known import known_recognizers
 from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
-from api.privacy.names import list_mates, names_above_addresses, other_mentions, speakers
+from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers
 from api.privacy.operators import operator_for
 from api.privacy.patterns import addresses
 
@@ -59,6 +59,7 @@ def find(text: str, known: KnownPII | None = None,
     results += find_in_context(text, context)  # "14 March 1983" after "what is your date of birth?"
     addresses.extend(text, results)  # the flat, town and postcode after a street line
     results += speakers(text)  # "Irina: ...\nKimberly: ..." in a pasted dialogue
+    results += cued_names(text)  # "said Tejka to Julie", "Don't go to town, Bethany!"
     results += names_above_addresses(text, results)  # "Satu Waltari" on the line above her address
     results += list_mates(text, results)  # "Harvey, Jacob, Shawn and Emily" when two are names
     results += other_mentions(text, results)  # a name found once is redacted at every mention
