@@ -85,3 +85,12 @@ async def test_a_card_blocked_after_a_report_is_not_unfrozen(core: Core, alice: 
     assert out.responses == ["utter_card_blocked_after_report"], out.messages
     assert alice_card_active["last4"] in out.text
     assert core.card("alice")["status"] == "frozen"
+
+
+@covers(ActionUnfreezeCard)
+async def test_freeze_words_misread_as_unfreeze_still_freeze(core: Core, alice: str, domain: dict,
+                                                             alice_card_active: dict[str, Any]) -> None:
+    # A fraud victim's "pls freeze card asap" was once classified unfreeze_card: the words win.
+    out = await run(ActionUnfreezeCard(), tracker(alice, "pls freeze card asap", "unfreeze_card"), domain)
+    assert out.said[0].startswith(f"Your card ending {alice_card_active['last4']} is frozen")
+    assert core.card("alice")["status"] == "frozen"

@@ -76,13 +76,22 @@ async def test_a_misspelt_merchant_is_asked_back_not_guessed(core: Core, alice: 
 
 
 @covers(ActionAnswerSpending)
-async def test_an_unknown_subject_gets_categories_not_a_total(alice: str, domain: dict) -> None:
+async def test_an_unknown_subject_gets_categories_not_a_total(core: Core, alice: str, domain: dict) -> None:
     out = await run(ActionAnswerSpending(), tracker(alice, "how much did I spend on apples last month",
                                                     "spending_query"), domain)
     assert out.responses == ["utter_spending_unknown_subject"]
     assert out.said[0].startswith("I'm not sure what \"apples\" is among your payments")
     assert [b["title"] for b in out.buttons][:2] == ["Coffee", "Groceries"]
-    assert out.events == []
+    assert "€" not in out.text
+    kept = json.loads(out.slots["spending_context"])  # the period asked about, for the answer that follows
+    start, end, label = last_month()
+    assert (kept["merchant"], kept["category"], kept["start"], kept["end"]) == (None, None, start, end)
+
+    meant = await run(ActionAnswerSpending(), tracker(alice, "I meant groceries in general", "spending_query",
+                                                      slots={"spending_context": out.slots["spending_context"]}),
+                      domain)
+    spent = core.get("alice", "/v1/insights/spending", **{"from": start, "to": end}, category="groceries")
+    assert meant.said[0].startswith(total_sentence(spent, "on groceries", label))
 
 
 @covers(ActionAnswerSpending)

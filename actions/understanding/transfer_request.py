@@ -189,7 +189,7 @@ _CANCEL_ANYWHERE = re.compile(r"\b(?:leave\s+it|forget\s+(?:it|about\s+it|that)|
 _HEDGE = re.compile(r"\b(?:but|not|no|wait|hold|hang|later|maybe|unless|except|leave|hmm+|instead|actually)\b", re.I)
 _YES_WORDS = (r"(?:y|yes|yeah|yep|yup|ok|okay|sure|thing|confirm(?:ed)?|correct|go\s+ahead|do\s+it|send\s+it|proceed|"
               r"absolutely|please\s+do|please|thanks|thank\s+you|that'?s\s+(?:right|fine|correct)|fine|perfect|great|"
-              r"alright|all\s+right|go\s+for\s+it|with\s+the\s+transfer|lovely|cool)")
+              r"alright|all\s+right|go\s+for\s+it|with\s+the\s+transfer|(?:the|this|that)\s+(?:transfer|payment)|lovely|cool)")
 _AFFIRMATIVE = re.compile(rf"{_YES_WORDS}(?:\s+{_YES_WORDS})*", re.I)
 _CORE_YES = re.compile(r"\b(?:y|yes|yeah|yep|yup|ok|okay|sure|confirm(?:ed)?|correct|go\s+ahead|do\s+it|send\s+it|"
                        r"proceed|absolutely|please\s+do|right|fine|perfect|alright|go\s+for\s+it)\b")

@@ -158,7 +158,8 @@ def test_slang_money_is_the_customers_own_currency_and_foreign_money_is_kept() -
 
 
 def test_yes_and_no_in_words() -> None:
-    for text in ("yes", "yep", "yes please", "ok go ahead", "sure, send it", "Yes, send it!"):
+    for text in ("yes", "yep", "yes please", "ok go ahead", "sure, send it", "Yes, send it!",
+                 "ok go ahead, confirm the transfer", "yes do the transfer"):
         assert is_affirmative_text(text), text
     for text in ("thanks", "yes but not now", "maybe", "no", "ok " * 60):
         assert not is_affirmative_text(text), text
