@@ -19,7 +19,20 @@ WORD_AFTER = r"(?:office|fax|mobile|mob|cell|home|work|tel|phone|landline|direct
 LABEL = (r"\b(?:phone|mobile|mob|cell|tel|telephone|fax|landline|whatsapp|contact|office|home|work)"
          r"(?:[ \t]{0,3}(?:number|no\.?|#))?")
 
+# A national number as written at home: the trunk 0, an area code of one to four more digits, a space, dot
+# or dash, then the subscriber number in one to four groups, 9 to 12 digits in all ("0312 0828589",
+# "030-9018 2278", "01 45 67 89 10"). Numbering plans of more countries than libphonenumber's pass can afford
+# (recognizers.py tries seven) write their numbers this way; an order, account or reference number seldom
+# starts with 0 and has this grouping, and one after such a word is refused.
+TRUNK_ZERO = (r"(?<![\w+£$€¥./\-])(?<!\d[ \t,])(0\d{1,4}(?:[ \t]|[ \t]?[.\-/][ \t]?)\d{2,8}"
+              r"(?:(?:[ \t]|[ \t]?[.\-][ \t]?)\d{2,4}){0,3})(?![\w\-/]|[.,]\d)")
+NOT_A_PHONE = re.compile(r"\b(?:account|acct|acc|a/c|iban|sort|order|ref|reference|invoice|transaction|tx|"
+                         r"card|customer|policy|case|ticket|tracking|parcel|booking|id)\b[^\n]{0,20}$", I)
+
+
 RULES = (
+    Rule("national number with its trunk 0, grouped", re.compile(TRUNK_ZERO), {1: "PHONE_NUMBER"}, 0.5,
+         check=digit_count(9, 12), before_veto=NOT_A_PHONE),
     Rule("phone before a phone word", re.compile(
         r"(?<![\w+£$€¥./])(?<!\d,)" + NUMBER + r"[ \t]{0,3}(?:-[ \t]{0,3})?" + WORD_AFTER + KW_END, I),
         {1: "PHONE_NUMBER"}, 0.6, check=digit_count(6, 16)),
