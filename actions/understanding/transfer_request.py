@@ -58,7 +58,7 @@ _FILLER = {"my", "the", "our", "your", "a", "an", "me", "it", "that", "this", "t
 _NUMBERISH = re.compile(r"[€$£]?\d[\d.,]*(?:k|eur|€)?")
 _SOURCE_MARKERS = {"from", "frm", "fom", "fro", "off", "outta", "using", "via", "withdraw", "debit"}
 _DEST_MARKERS = {"to", "into", "in", "onto", "towards", "toward", "fund", "2", "->", "→", "=>"}
-_TWO_WORD_SOURCE = {("out", "of"), ("away", "from")}
+_TWO_WORD_SOURCE = {("out", "of"), ("away", "from"), ("dip", "into"), ("dipping", "into"), ("raid", "my")}
 _TWO_WORD_DEST = {("top", "up"), ("topup", ""), ("pay", "into"), ("add", "to"), ("over", "to")}
 _TOKEN = re.compile(r"->|=>|→|[\w€$£.,'-]+")
 

@@ -141,6 +141,7 @@ def test_restating_the_summary_is_a_clear_answer_not_an_unclear_one() -> None:
     ("xfer 65 chk to sav", FROM_CHECKING),
     ("pls move 65 frm savings to checkin", FROM_SAVINGS),
     ("65 from svgs into chq", FROM_SAVINGS),
+    ("dip into my savings for 65 and move it to checking", FROM_SAVINGS),  # "dip into" takes money out
 ])
 def test_shorthand_and_misspelt_account_words(text: str, expected: tuple[str, str]) -> None:
     draft = start(text)
