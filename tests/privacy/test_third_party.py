@@ -66,7 +66,9 @@ def test_date_of_birth_after_the_question() -> None:
     assert "<DATE_OF_BIRTH>" in _redacted("Please tell me your date of birth. It's 5/7/1935")
     asked = "Before I change the address, what is your date of birth?"
     assert _redacted("14 March 1983", context=asked) == "<DATE_OF_BIRTH>"
-    assert _redacted("14 March 1983") == "14 March 1983"  # alone, a date like any transaction date
+    assert _redacted("14 March 2025") == "14 March 2025"  # alone and recent, a date like any transaction date
+    # alone but of a birth year (16 years ago or more): a full date that old is taken as a birth date
+    assert _redacted("14 March 1983") == "<DATE_OF_BIRTH>"
     assert _redacted("on 12 March I paid 40 euros", context="Which payment do you mean?") == \
         "on 12 March I paid 40 euros"
 

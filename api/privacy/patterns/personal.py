@@ -10,6 +10,7 @@ besides the per-conversation deny list.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from api.privacy.letters import LOWER as U_LOWER
@@ -22,6 +23,22 @@ from api.privacy.rules import Rule
 DOB_KW = (r"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|bday|born(?:\s+on|\s+in)?)"
           + KW_END)
 ORD = r"(?:st|nd|rd|th)?"
+FULL_DATE = (r"\d{1,2}" + ORD + r"(?:\s+of)?\s+" + MONTH + r",?\s+\d{4}"
+             r"|" + MONTH + r"\s+\d{1,2}" + ORD + r",?\s+\d{4}"
+             r"|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}"
+             r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}")
+BIRTH_AGE = 16  # years: the youngest customer with a card of their own
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _birth_era(value: str) -> bool:
+    """A year from 1900 to BIRTH_AGE years ago, and a real month and day where they are numbers."""
+    year = int(_YEAR.search(value).group(1))
+    if not 1900 <= year <= datetime.date.today().year - BIRTH_AGE:
+        return False
+    numbers = [int(n) for n in re.findall(r"\d+", value) if len(n) <= 2]
+    return all(1 <= n <= 31 for n in numbers) and (len(numbers) < 2 or min(numbers) <= 12)
+
 DATE = (r"(\d{1,2}" + ORD + r"(?:\s+of)?\s+" + MONTH + r"(?:,?\s+\d{4}|\s+'?\d{2})?"
         r"|" + MONTH + r"\s+\d{1,2}" + ORD + r"(?:,?\s+\d{4})?"
         r"|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
@@ -172,6 +189,11 @@ RULES = (
         gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present|card|payment|transfer)\b", I)),
     Rule("date of birth after keyword", re.compile(DOB_KW + GAP + NUM_START + DATE, I),
          {1: "DATE_OF_BIRTH"}, 0.85, gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present)\b", I)),
+    # A full date (day, month and a four-digit year) at least 16 years old, with no keyword: in a bank chat, a
+    # date that old is a birth date far more often than anything an agent needs (transactions, statements,
+    # cards and disputes are recent). Dates without a year, or recent ones, stay readable.
+    Rule("full date of a birth year", re.compile(r"(?<![\w/.\-])(" + FULL_DATE + r")(?![\w/]|[.\-]\d)", I),
+         {1: "DATE_OF_BIRTH"}, 0.5, check=_birth_era),
     Rule("date of birth before keyword", re.compile(
         NUM_START + DATE + r"\s+(?:is|was)\s+my\s+(?:date\s+of\s+birth|dob|d\.o\.b\.?|birthday|birth\s*date)"
         + KW_END, I), {1: "DATE_OF_BIRTH"}, 0.85),
