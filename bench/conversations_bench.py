@@ -1,11 +1,11 @@
-"""The conversation evaluation set (tuned half, held-out half, blind set), end to end on a stack of its own.
+"""The conversation evaluation set (tuned half, held-out half, two blind sets), end to end on a stack of its own.
 
-    .venv/bin/python -m bench.conversations_bench [--split tuned|heldout|dev|blind|all]
+    .venv/bin/python -m bench.conversations_bench [--split tuned|heldout|dev|blind|blind2|all]
 
 Starts core, action server and Rasa (the model `make train` built) on ports 38000/35005/35055 against a
 new seeded database and Redis dbs 11/12, runs tests/conversations/runner.py through
 POST /v1/chat/messages, prints every miss with its utterance and what was said, the figures of each half,
-and last the line of the blind set (a third writer's, the one no rule was fitted to):
+and last the line of the newest blind set (blind2, a fourth writer's, the one no rule was fitted to):
 `transfer_exact=... spending_exact=... followup_exact=... intent_accuracy=... oos_precision=... oos_recall=...`
 (then more name=value pairs, wrong_figures among them: answers that stated a figure for another filter).
 """
@@ -64,7 +64,7 @@ def run_split(client: runner.Client, split: str) -> dict[str, float | int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("tuned", "heldout", "dev", "blind", "all"), default="all")
+    parser.add_argument("--split", choices=("tuned", "heldout", "dev", "blind", "blind2", "all"), default="all")
     args = parser.parse_args()
     if not MODEL.exists():
         sys.exit(f"no trained model at {MODEL}: run `make train`")
@@ -77,7 +77,7 @@ def main() -> None:
             client = runner.Client(f"http://127.0.0.1:{PORTS['core']}", f"http://127.0.0.1:{PORTS['rasa']}",
                                    environment.value("RASA_API_TOKEN"))
             client.sign_in()
-            splits = ("tuned", "heldout", "blind") if args.split == "all" else (args.split,)
+            splits = ("tuned", "heldout", "blind", "blind2") if args.split == "all" else (args.split,)
             results = {split: run_split(client, split) for split in splits}
         finally:
             stack("down", url)

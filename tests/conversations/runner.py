@@ -43,13 +43,14 @@ REFILL_MARGIN = Decimal("500.00")
 
 
 SPLITS = {"tuned": DATA, "heldout": DATA, "dev": Path(__file__).parent / "dev",
-          "blind": Path(__file__).parent / "blind"}
+          "blind": Path(__file__).parent / "blind", "blind2": Path(__file__).parent / "blind2"}
 
 
 def load(split: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(utterances, conversations) of one part: "tuned" and "dev" (rules and examples may be fitted to
-    them), "heldout" (its misses were read once, after its blind run) or "blind" (a third writer's set,
-    never looked at item by item before its first run)."""
+    them), "heldout" (its misses were read once, after its blind run), "blind" (a third writer's set,
+    read after its first run) or "blind2" (a fourth writer's, never looked at item by item before its
+    first run)."""
     folder = SPLITS[split]
     utterances = yaml.safe_load((folder / f"utterances_{split}.yml").read_text(encoding="utf-8"))["utterances"]
     conversations = yaml.safe_load((folder / f"conversations_{split}.yml").read_text(encoding="utf-8"))
