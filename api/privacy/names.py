@@ -47,7 +47,8 @@ BUSINESS_WORDS = ORG_WORDS - frozenset(_PARTICLES.split())
 # model now and then calls people ("Zara charged me £13"); agents must read both.
 _NOT_NAMES = """expiry expires exp password passcode pin cvv cvc dob birthday order ref reference iban sort
 account acct balance payee transfer payment refund mobile email e-mail phone address ssn otp code amount
-card statement fee fees charge limit overdraft loan mortgage savings checking current zara lidl carrefour
+card statement fee fees charge limit overdraft loan mortgage savings saver isa pot plan checking current
+zara lidl carrefour
 wagamama nando's boots shell vodafone cineworld ryanair pret uber tesco amazon netflix spotify starbucks
 costa paypal revolut monzo"""
 NOT_NAMES = frozenset(_NOT_NAMES.split())
@@ -70,7 +71,7 @@ def name_shaped(value: str) -> bool:
     """Two to four capitalised name words (initials allowed), none of them an organisation or place word."""
     words = value.split()
     return 2 <= len(words) <= 4 and all(NAME_WORD.fullmatch(w) for w in words) \
-        and not any(w.lower().strip(".") in ORG_WORDS or w.lower() in NEVER for w in words)
+        and not any(w.lower().strip(".") in ORG_WORDS or w.lower() in NEVER or w.lower() in NOT_NAMES for w in words)
 
 
 _TITLES = """mr mrs ms miss mx dr prof sir dame lady lord mr. mrs. ms. dr. prof."""
@@ -173,6 +174,9 @@ def speakers(text: str) -> list[RecognizerResult]:
     return [RecognizerResult("PERSON", *m.span(1), PROPAGATION_SCORE) for m in found]
 
 
+QUOTE_MARKS = re.compile(r"[ \t]{0,8}[>|\-*•}?#:]{1,4}[ \t]{1,3}")
+
+
 def names_above_addresses(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """A line of two to four name words in the two lines above an address: its addressee ("Satu Waltari\n\n696...")."""
     extra = []
@@ -187,6 +191,9 @@ def names_above_addresses(text: str, results: list[RecognizerResult]) -> list[Re
                 break
             start = text.rfind("\n", max(0, end - 80), end) + 1
             line = text[start:end]
+            quoted = QUOTE_MARKS.match(line)  # "}} Oscar Palfreyman", "> Oscar Palfreyman"
+            if quoted:
+                start, line = start + quoted.end(), line[quoted.end():]
             if name_shaped(" ".join(line.split())):
                 lead = len(line) - len(line.lstrip())
                 extra.append(RecognizerResult("PERSON", start + lead, end, PROPAGATION_SCORE))
@@ -213,9 +220,27 @@ SPEECH_CUES = (
 )
 
 
+# A first name, a middle initial without its dot, a last name: "Lotta V Luusua", "Seid E Globelnik".
+MIDDLE_INITIAL = re.compile(f"(?<![{UPPER}{LOWER}'’])({_NAME})[ \\t]([{UPPER}])\\.?[ \\t]({_NAME})(?![{UPPER}{LOWER}])")
+
+
+# Words that put a letter after them and are no first name: "Section A Part", "Plan B Savings".
+_LETTER_LABELS = """section part plan type class grade level phase block unit room gate terminal platform vitamin
+row seat option group team category tier band zone stage step form schedule appendix annex exhibit item
+flat apartment suite floor wing building hall area sector division model series size"""
+LETTER_LABELS = frozenset(_LETTER_LABELS.split())
+
+
+def initialled_names(text: str) -> list[RecognizerResult]:
+    """First name, middle initial, last name: a shape few other things have."""
+    return [RecognizerResult("PERSON", m.start(1), m.end(3), PROPAGATION_SCORE) for m in MIDDLE_INITIAL.finditer(text)
+            if m.group(1).lower() not in LETTER_LABELS and _name_word(m.group(1)) and _name_word(m.group(3))
+            and plausible_name(m.group())]
+
+
 def cued_names(text: str) -> list[RecognizerResult]:
     """Names the words around them mark as people (speech verbs, the addressee)."""
-    extra = []
+    extra = initialled_names(text)
     for pattern in SPEECH_CUES:
         for m in pattern.finditer(text):
             for group in range(1, (pattern.groups or 0) + 1):

@@ -26,6 +26,8 @@ CAUGHT = [
     # names by their cues
     ('"not again," sighed Wiebke, and Torvald replied to Ilse quickly', ["Torvald", "Ilse"]),
     ("Stay where you are, Oluwaseun!", ["Oluwaseun"]),
+    ("the cheque was signed by Marthe K Solberg yesterday", ["Marthe K Solberg"]),
+    ("> Ruairí Doyle\n> 18 Orchard Lane\n> Ballyvolane", ["Ruairí Doyle"]),  # the addressee of a quoted block
     # a full date of a birth year, no keyword
     ("the form says 14 February 1969 and nothing else", ["14 February 1969"]),
 ]
@@ -36,6 +38,7 @@ READABLE = [
     "the branch on the corner of the street is closed",  # no street named
     "Thanks, Tesco!",
     "he said Monday was fine",
+    "is Plan B Savings the account with the bonus?",
 ]
 
 
