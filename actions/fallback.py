@@ -28,7 +28,7 @@ from actions.spending import (
 )
 from actions.understanding.categories import find_category, find_merchant
 from actions.understanding.periods import asks_for_period_before, find_period_phrase
-from actions.understanding.spending_request import follow_up_period_text, is_follow_up
+from actions.understanding.spending_request import asks_about_money, follow_up_period_text, is_follow_up
 from actions.understanding.transfer_request import is_affirmative_text, looks_like_transfer
 
 CANDIDATES = 3
@@ -84,10 +84,11 @@ async def meaning_in_context(dispatcher: CollectingDispatcher, tracker: Tracker,
             return [FollowupAction("transfer_form")]
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [r.get("name") for r in ranking if r.get("name") != "nlu_fallback"][:CANDIDATES]
-        if "spending_query" in candidates and find_period_phrase(text) and (
+        if ("spending_query" in candidates or asks_about_money(text)) and find_period_phrase(text) and (
                 find_category(text, typos=False) or await names_a_merchant()):
             # Unsure of the intent, but the words are a whole spending question ("cash withdrawals in the
-            # past 30 days"): the answer names its filter and period, so a misreading shows.
+            # past 30 days", "what did Electric Ireland charge me in September", which BANKING77's
+            # direct-debit intent took): the answer names its filter and period, so a misreading shows.
             return await ActionAnswerSpending().run(dispatcher, tracker, domain)
     except (CoreUnavailable, CoreError):
         return None

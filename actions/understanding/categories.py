@@ -261,11 +261,28 @@ _IDIOM_AFTER = re.compile(r"(?<!\s)\s*(?:out|outs|suits?|fish|company|companies|
                           re.I)
 
 
+# First words of merchant names that are ordinary things to buy ("pizza" in "Pizza Express", "burger" in
+# "Burger King"): the word alone is the thing, not the shop, unless it is written as the shop's name.
+_ORDINARY_FIRST_WORDS = frozenset(
+    {w for phrases in CATEGORY_SYNONYMS.values() for p in phrases for w in p.split()} |
+    {"pizza", "burger", "burgers", "chicken", "fried", "noodle", "noodles", "sushi", "taco", "tacos", "bagel",
+     "donut", "doughnut", "sandwich", "pie", "kebab", "curry", "wok", "bread", "cake", "coffee", "tea", "juice",
+     "pasta", "salad", "steak", "fish", "chips", "wine", "beer", "flowers", "books", "shoes", "sports", "pets",
+     "toys", "phone", "car", "fitness", "express", "super", "city", "green", "blue", "red", "golden"})
+
+
 def merchant_is_certain(text: str, merchant: str) -> bool:
     """Whether an exactly matched merchant is meant as the merchant: a one-word name that is also an
-    ordinary word counts only when written with a capital or after "at"/"from"/"with" ("at shell")."""
+    ordinary word ("at shell"), or a name found by a first word that is an ordinary thing to buy ("pizza"
+    for "Pizza Express"), counts only when written with a capital or after "at"/"from"/"with"."""
     name = _norm(merchant).strip()
-    if " " in name or name not in _WORDLIKE_MERCHANTS:
+    if " " in name:
+        first = name.split()[0]
+        said = _norm(text)
+        if f" {name} " in said or first not in _ORDINARY_FIRST_WORDS or f" {first} " not in said:
+            return True  # the whole name, a distinctive word, or an alias or initials ("tfl")
+        name = first  # only the first word was said: is it said as the shop?
+    elif name not in _WORDLIKE_MERCHANTS:
         return True
     for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
         if _IDIOM_AFTER.match(text, m.end()):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FOLLOW_UP_MAX_WORDS", "follow_up_period_text", "is_everyday_request", "is_follow_up",
-           "unknown_subject"]
+__all__ = ["FOLLOW_UP_MAX_WORDS", "asks_about_money", "follow_up_period_text", "is_everyday_request",
+           "is_follow_up", "unknown_subject"]
 
 # A message that only changes one filter of the previous question: "and in October?", "what about Tesco".
 # Filler a follow-up may start with ("ok what about last month", "fine. what about lidl", "hmm and in May").
@@ -52,6 +52,11 @@ _MONEY_WORDS = re.compile(
     r"buy|buying|expenses?|outgoings|splash(?:ed)?|blow|blew|drop(?:ped)?|damage|euros?|money|budget|charged?|"
     r"payments?|transactions?|withdrawals?|went\s+on|go(?:es)?\s+on|came\s+to|comes?\s+to|forked?\s+out|"
     r"shell(?:ed)?\s+out|amount|bills?)\b", re.I)
+
+
+def asks_about_money(text: str) -> bool:
+    """A word about money or spending ("spent", "cost", "charge", "how much", "€")."""
+    return bool(_MONEY_WORDS.search(text))
 
 
 def is_everyday_request(text: str) -> bool:

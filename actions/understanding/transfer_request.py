@@ -387,7 +387,23 @@ def apply_turn(draft: TransferDraft, turn: Turn, accounts: list[dict[str, Any]],
     return replace(draft, unclear_turns=unclear, cancelled=unclear >= UNCLEAR_TURNS_BEFORE_GIVING_UP)
 
 
+_TRANSFER_VERBS = ("transfer", "xfer", "send")
+_TRANSFER_VERB_RATIO = 0.8
+
+
+def _names_transfer_verb(text: str) -> bool:
+    """ "trnsfer", "tranfser", "xfer": the word transfer, possibly misspelt (the first 12 words looked at)."""
+    for word in _tokens(text)[:12]:
+        if word in _TRANSFER_VERBS or (abs(len(word) - len("transfer")) <= 1 and
+                                       SequenceMatcher(None, word, "transfer").ratio() >= _TRANSFER_VERB_RATIO):
+            return True
+    return False
+
+
 def looks_like_transfer(text: str, accounts: list[dict[str, Any]]) -> bool:
-    """An amount and an own account with a direction ("transfr 70 to my savigns"): a transfer request the
-    intent classifier was unsure of."""
-    return parse_amount(text) is not None and any(m.role for m in account_roles(text, accounts))
+    """An amount with an own account and a direction ("transfr 70 to my savigns"), or with the word transfer
+    however spelt ("trnsfer 100 pls"): a transfer request the intent classifier was unsure of. The form then
+    asks for whatever is missing."""
+    if parse_amount(text) is None:
+        return False
+    return any(m.role for m in account_roles(text, accounts)) or _names_transfer_verb(text)

@@ -178,6 +178,16 @@ def test_misspelt_categories_are_found_but_not_everyday_words() -> None:
     assert find_category("what about the coves") is None  # five letters, not one letter off a category word
 
 
+def test_a_first_word_that_is_an_ordinary_thing_is_not_the_shop() -> None:
+    merchants = ["Pizza Express", "Transport for London", "Tesco Express"]
+    assert find_merchant("how much did I spend on pizza last month", merchants, fuzzy=False) == "Pizza Express"
+    assert not merchant_is_certain("how much did I spend on pizza last month", "Pizza Express")  # asked back
+    assert merchant_is_certain("how much at Pizza Express last month", "Pizza Express")
+    assert merchant_is_certain("what did I spend at pizza last week", "Pizza Express")
+    assert merchant_is_certain("tfl spend last week", "Transport for London")  # initials, not a word
+    assert merchant_is_certain("what did I spend in tesco", "Tesco Express")
+
+
 def test_a_merchant_that_is_also_a_word_needs_a_sign_it_is_the_shop() -> None:
     assert merchant_is_certain("how much did I spend at shell", "Shell")
     assert merchant_is_certain("Fuel at Shell last month", "Shell")

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from actions.understanding.spending_request import (
+    asks_about_money,
     follow_up_period_text,
     is_everyday_request,
     is_follow_up,
@@ -73,3 +74,10 @@ def test_bounded_work_on_long_input(build) -> None:  # type: ignore[no-untyped-d
     started = time.perf_counter()
     is_follow_up(text), follow_up_period_text(text, PAST_30), unknown_subject(text), is_everyday_request(text)
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("what did Electric Ireland charge me in September", True), ("how much went on coffee", True),
+    ("what time does tesco close", False), ("hello there", False)])
+def test_money_words(text: str, expected: bool) -> None:
+    assert asks_about_money(text) is expected

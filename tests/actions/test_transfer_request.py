@@ -172,6 +172,9 @@ def test_yes_and_no_in_words() -> None:
 def test_a_misspelt_transfer_request_is_recognised() -> None:
     assert looks_like_transfer("transfr 70 to my savigns account from checking", ACCOUNTS)
     assert not looks_like_transfer("how much is in my savings", ACCOUNTS)
+    assert looks_like_transfer("trnsfer 100 pls", ACCOUNTS)
+    assert not looks_like_transfer("transfer money please", ACCOUNTS)  # no amount: left to the classifier
+    assert not looks_like_transfer("what's a transformer worth, 100 euro?", ACCOUNTS)
 
 
 ADVERSARIAL = [" " * 2000, "\t" * 2000, "1 " * 1000, "1," * 1000, "€1 " * 660, "savings " * 250, "from to " * 250,
