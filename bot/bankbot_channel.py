@@ -5,7 +5,9 @@ RestInput calls `get_metadata` in the request's own task before it hands the mes
 so the id bound here is on every log line of the turn (NLU, policies, the action call, the tracker
 store), see bankbot_correlation.py. One INFO line per message names the conversation and the request
 id, never the text: the id can then be followed from the core's log into Rasa's and the action server's.
-It also serves GET /webhooks/rest/metrics: where Rasa's share of a turn goes (bankbot_timing.py).
+It also serves GET /webhooks/rest/metrics: where Rasa's share of a turn goes (bankbot_timing.py), and
+installs bankbot_action_calls.py (the action server's responses validated without rebuilding the schema's
+validator on every call, and one kept-alive session to it).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import bankbot_action_calls
 import bankbot_correlation
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 import bankbot_timing
 
 logger = logging.getLogger(__name__)
 bankbot_timing.install()  # rasa_phase_seconds: NLU, policies, tracker, actions (bankbot_timing.py)
+bankbot_action_calls.install()  # one response validator and one kept-alive session for the action server
 
 
 async def _metrics(_: Request) -> HTTPResponse:
