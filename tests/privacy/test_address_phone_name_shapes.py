@@ -23,6 +23,9 @@ CAUGHT = [
     ("we moved to 221 52nd Street last year", ["221 52nd Street"]),
     # a national number with its trunk 0, no phone word, outside the seven parsed plans
     ("please stop texting 0471 5528830 after six", ["0471 5528830"]),
+    # the North American 3-3-4 shape, area code valid or not
+    ("fax it to 167.321.4545 today", ["167.321.4545"]),
+    ("or 001-219-555-0143x52 after five", ["001-219-555-0143x52"]),
     # names by their cues
     ('"not again," sighed Wiebke, and Torvald replied to Ilse quickly', ["Torvald", "Ilse"]),
     ("Stay where you are, Oluwaseun!", ["Oluwaseun"]),
@@ -34,6 +37,7 @@ CAUGHT = [
 
 READABLE = [
     "account 0123 45678901 is the old one",  # after an account word, whatever its shape
+    "ref 123-456-7890 on the letter",
     "paid Tesco £12.40 on 12/03/2024",  # a recent transaction date
     "the branch on the corner of the street is closed",  # no street named
     "Thanks, Tesco!",

@@ -30,7 +30,14 @@ NOT_A_PHONE = re.compile(r"\b(?:account|acct|acc|a/c|iban|sort|order|ref|referen
                          r"card|customer|policy|case|ticket|tracking|parcel|booking|id)\b[^\n]{0,20}$", I)
 
 
+# The North American 3-3-4 shape with its separators, with or without "+1", "1-" or "001-" and an extension:
+# "(093)226-9417", "167.321.4545", "001-167-321-4545x123". Written this way, it is a phone number whether
+# or not its area code exists in libphonenumber's plan (which the recognizer requires of a bare number).
+NANP = (r"(?<![\w+£$€¥./\-])((?:(?:\+|00)?1[ \t]?[.\-][ \t]?|\+1[ \t])?(?:\(\d{3}\)[ \t]?|\d{3}[.\-])\d{3}[.\-]\d{4}"
+        r"(?:[ \t]{0,2}(?:x|ext\.?)[ \t]{0,2}\d{1,6})?)(?![\w\-/]|[.,]\d)")
+
 RULES = (
+    Rule("North American shape", re.compile(NANP, I), {1: "PHONE_NUMBER"}, 0.5, before_veto=NOT_A_PHONE),
     Rule("national number with its trunk 0, grouped", re.compile(TRUNK_ZERO), {1: "PHONE_NUMBER"}, 0.5,
          check=digit_count(9, 12), before_veto=NOT_A_PHONE),
     Rule("phone before a phone word", re.compile(
