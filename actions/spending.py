@@ -150,9 +150,7 @@ class ActionAnswerSpending(Action):
                                          buttons=[button(c.capitalize(), "spending_query", category=c, **period_entity)
                                                   for c in COMMON_CATEGORIES])
                 # "I meant groceries in general" answers this question: it keeps the period asked about.
-                return [] if period is None else [SlotSet("spending_context", json.dumps({
-                    "merchant": None, "category": None, "start": period.start.isoformat(),
-                    "end": period.end.isoformat(), "label": period.label}))]
+                return [] if period is None else [context_slot(f)]
             if period is None and category is None and merchant is None:
                 dispatcher.utter_message(response="utter_spending_what",
                                          buttons=[button(c.capitalize(), "spending_query", category=c,
