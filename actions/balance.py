@@ -38,9 +38,9 @@ class ActionCheckBalance(Action):
             dispatcher.utter_message(response="utter_core_unavailable")
             return []
         if not accounts:
-            dispatcher.utter_message(text="You don't have any accounts with us yet.")
+            dispatcher.utter_message(response="utter_no_accounts")
             return []
         lines = balance_lines(accounts, wanted)
-        intro = "Here is your balance:" if len(lines) == 1 else "Here are your balances:"
-        dispatcher.utter_message(text="\n".join([intro, *lines]))
+        dispatcher.utter_message(response="utter_balance_one" if len(lines) == 1 else "utter_balance_many",
+                                 lines="\n".join(lines))
         return []

@@ -53,11 +53,10 @@ class _SetFrozen:
             card, candidates = pick_card(tracker, cards, {"active"} if self.frozen else {"frozen"})
             if card is None:
                 if not candidates:
-                    already = "frozen" if self.frozen else "active"
-                    dispatcher.utter_message(text=f"All your cards are already {already}." if cards else
-                                             "You don't have a card with us yet.")
+                    all_already = "utter_cards_all_frozen" if self.frozen else "utter_cards_all_active"
+                    dispatcher.utter_message(response=all_already if cards else "utter_no_card")
                     return []
-                dispatcher.utter_message(text=f"Which card should I {verb}?", buttons=[
+                dispatcher.utter_message(response=f"utter_ask_card_to_{verb}", buttons=[
                     button(f"{c['brand'].title()} ending {c['last4']}", self.name().removeprefix("action_"),
                            card_last4=c["last4"]) for c in candidates])
                 return []
@@ -68,14 +67,10 @@ class _SetFrozen:
             if error.code == "card_blocked_after_report" and card is not None:
                 dispatcher.utter_message(response="utter_card_blocked_after_report", last4=card["last4"])
             else:
-                dispatcher.utter_message(text=f"I couldn't {verb} the card: {error.title or error.code}.")
+                dispatcher.utter_message(response=f"utter_card_{verb}_failed", reason=error.title or error.code)
             return []
-        if self.frozen:
-            dispatcher.utter_message(text=f"Your card ending {result['last4']} is frozen: no new payments or "
-                                          "withdrawals will go through. Say \"unfreeze my card\" any time to undo it. "
-                                          "If it was lost or stolen, tell me and I'll report it.")
-        else:
-            dispatcher.utter_message(text=f"Your card ending {result['last4']} is active again.")
+        dispatcher.utter_message(response="utter_card_frozen" if self.frozen else "utter_card_unfrozen",
+                                 last4=result["last4"])
         return []
 
 
@@ -108,19 +103,21 @@ class ActionCardStatus(Action):
             return core_down(dispatcher)
         tz = me.get("timezone") or "UTC"
         if not cards:
-            dispatcher.utter_message(text="You haven't ordered a card yet. You can order one in the app under Cards; "
-                                          "it arrives in 3-5 business days.")
+            dispatcher.utter_message(response="utter_no_card_ordered")
             return []
+        # The delivery promise (`arrives_by`) is the core's (api/cards/delivery.py); this only words it.
         lines = []
         for c in cards:
             if c.get("delivered_at"):
                 lines.append(f"Your card ending {c['last4']} was delivered on {short_date(c['delivered_at'], tz)}"
                              f" and is {c['status']}.")
             elif c.get("shipped_at"):
-                lines.append(f"Your card ending {c['last4']} was posted on {short_date(c['shipped_at'], tz)}; "
-                             "cards arrive 3-5 business days after posting.")
+                lines.append(f"Your card ending {c['last4']} was posted on {short_date(c['shipped_at'], tz)} "
+                             f"and should arrive by {short_date(c['arrives_by'], tz)}.")
             else:
-                lines.append(f"Your card ending {c['last4']} is being made; we post it within 2 business days.")
-        lines.append("If a card hasn't arrived 10 business days after posting, I can freeze it and order a new one.")
-        dispatcher.utter_message(text="\n".join(lines))
+                lines.append(f"Your card ending {c['last4']} is being made and should arrive by "
+                             f"{short_date(c['arrives_by'], tz)}.")
+        on_its_way = any(not c.get("delivered_at") for c in cards)
+        dispatcher.utter_message(response="utter_card_status_on_its_way" if on_its_way else "utter_card_status",
+                                 lines="\n".join(lines))
         return []

@@ -42,8 +42,8 @@ def local_now(tz: str) -> datetime:
 
 def short_date(value: str | date | datetime, tz: str = "UTC") -> str:
     """'20 Nov' for this year, '20 Nov 2025' otherwise, in the customer's zone."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, str):  # a day ("2026-12-04") is a day everywhere; an instant is moved into the zone
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(tz)).date()
     this_year = local_now(tz).year

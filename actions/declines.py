@@ -19,6 +19,7 @@ REASON_WORDS = {
     "expired_card": "The card had expired.",
     "incorrect_pin": "The PIN was entered incorrectly.",
 }
+UNKNOWN_REASON = "Ask me to connect you with a colleague if you'd like to know more."
 TRANSFER_FAILURES = {
     "beneficiary_account_closed": "the recipient's bank says that account is closed. Check the details with the "
                                   "recipient; the money was not taken from your account.",
@@ -45,27 +46,25 @@ class ActionExplainDecline(Action):
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         if not declines:
-            dispatcher.utter_message(text="I can't see any declined payment on your cards recently. If a shop says "
-                                          "it was declined, try again; if it fails again, tell me the shop's name.")
+            dispatcher.utter_message(response="utter_no_declines")
             return []
         d = declines[0]
         what = "withdrawal" if d.get("category") == "cash" else "payment"
         dispatcher.utter_message(
-            text=f"Your {what} of {money(d['amount'], d['currency'])} at {d['merchant']} on "
-                 f"{short_date(d['created_at'], tz)} was declined (reason code {d['decline_reason']}). "
-                 f"{d.get('advice') or REASON_WORDS.get(d['decline_reason'], '')}".strip())
+            response="utter_decline_explained", what=what, amount=money(d["amount"], d["currency"]),
+            merchant=d["merchant"], date=short_date(d["created_at"], tz), code=d["decline_reason"],
+            advice=d.get("advice") or REASON_WORDS.get(d["decline_reason"], UNKNOWN_REASON))
         return []
 
     @staticmethod
     def _transfer(dispatcher: CollectingDispatcher, failed: dict[str, Any] | None, tz: str) -> list[dict[str, Any]]:
         if failed is None:
-            dispatcher.utter_message(text="None of your recent transfers failed. Ask me \"where is my transfer\" "
-                                          "to see the ones on their way.")
+            dispatcher.utter_message(response="utter_no_failed_transfers")
             return []
         to = (failed.get("counterparty") or {}).get("name") or "your other account"
         reason = failed.get("failure_reason") or "unknown"
         dispatcher.utter_message(
-            text=f"Your transfer of {money(failed['amount'], failed['currency'])} to {to} on "
-                 f"{short_date(failed['created_at'], tz)} failed because "
-                 f"{TRANSFER_FAILURES.get(reason, reason.replace('_', ' ') + '.')} (reason code {reason})")
+            response="utter_transfer_failed", amount=money(failed["amount"], failed["currency"]), recipient=to,
+            date=short_date(failed["created_at"], tz), code=reason,
+            why=TRANSFER_FAILURES.get(reason, reason.replace("_", " ") + "."))
         return []

@@ -53,13 +53,13 @@ class ActionReportFraud(Action):
                 recent = await client.report_candidates(kind, CANDIDATES)
                 if recent:
                     tz = me.get("timezone") or "UTC"
-                    dispatcher.utter_message(text="I'm sorry. Which one don't you recognise?", buttons=[
+                    dispatcher.utter_message(response="utter_ask_transaction_not_recognised", buttons=[
                         button(f"{i.get('merchant') or i.get('description')} {money(i['amount'][1:], i['currency'])}"
                                f" on {short_date(i['posted_at'], tz)}", kind, transaction_id=i["id"])
                         for i in recent])
                     return [SlotSet("fraud_kind", kind)]
             if card is None and options:
-                dispatcher.utter_message(text="Which card is it about?", buttons=[
+                dispatcher.utter_message(response="utter_ask_fraud_card", buttons=[
                     button(f"Card ending {c['last4']}", kind, card_last4=c["last4"]) for c in options])
                 return [SlotSet("fraud_kind", kind)]
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
@@ -69,13 +69,9 @@ class ActionReportFraud(Action):
         if card is None:
             return [*events, *await _open_case(dispatcher, client, kind, None, transaction_id, freeze=False)]
         if card["status"] == "frozen":
-            dispatcher.utter_message(text=f"Your card ending {card['last4']} is already frozen.")
+            dispatcher.utter_message(response="utter_card_already_frozen", last4=card["last4"])
             return [*events, *await _open_case(dispatcher, client, kind, card["id"], transaction_id, freeze=False)]
-        dispatcher.utter_message(
-            text=f"To keep your money safe, shall I freeze your card ending {card['last4']} right now? "
-                 "No new payments will go through; you can unfreeze it any time.",
-            buttons=[{"title": "Yes, freeze it", "payload": "/affirm"}, {"title": "No, keep it active",
-                                                                          "payload": "/deny"}])
+        dispatcher.utter_message(response="utter_ask_freeze_for_fraud", last4=card["last4"])
         return [*events, SlotSet("fraud_awaiting_freeze", True)]
 
 
@@ -85,22 +81,19 @@ async def _open_case(dispatcher: CollectingDispatcher, client: CoreClient, kind:
     try:
         case = await client.report_fraud({k: v for k, v in body.items() if v is not None})
     except CoreUnavailable:
-        dispatcher.utter_message(text="I couldn't reach our fraud systems. Please call +353 1 555 0100 (24/7) "
-                                      "right away, or freeze your card in the app.")
+        dispatcher.utter_message(response="utter_fraud_systems_unavailable")
         return [SlotSet(s, None) for s in FRAUD_SLOTS]
     except CoreError as error:
         reset = [SlotSet(s, None) for s in FRAUD_SLOTS]
-        paused = await escalate(dispatcher, client, FRAUD_ESCALATION, text=(
-            f"I couldn't open the case ({error.title or error.code}), so I've asked a colleague from our "
-            "support team to join this chat and take it from here. If your card may be in someone else's "
-            "hands, you can also call +353 1 555 0100 (24/7)."))
+        problem = error.title or error.code
+        paused = await escalate(dispatcher, client, FRAUD_ESCALATION, response="utter_fraud_case_failed_escalated",
+                                problem=problem)
         if paused is not None:
             return [*reset, *paused]
-        dispatcher.utter_message(text=f"I couldn't open the case ({error.title or error.code}). Please call "
-                                      "+353 1 555 0100 (24/7).")
+        dispatcher.utter_message(response="utter_fraud_case_failed", problem=problem)
         return reset
-    frozen = " Your card is frozen." if case["card_frozen"] else ""
-    dispatcher.utter_message(text=f"I've opened fraud case {case['id'][:8].upper()}.{frozen} {case['next_steps']}")
+    dispatcher.utter_message(response="utter_fraud_case_opened_card_frozen" if case["card_frozen"]
+                             else "utter_fraud_case_opened", case=case["id"][:8].upper(), next_steps=case["next_steps"])
     return [SlotSet(s, None) for s in FRAUD_SLOTS]
 
 
@@ -114,7 +107,7 @@ class ActionOpenFraudCase(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         kind = tracker.get_slot("fraud_kind")
         if not tracker.get_slot("fraud_awaiting_freeze") or not kind:
-            dispatcher.utter_message(text="There's nothing waiting for your answer.")
+            dispatcher.utter_message(response="utter_nothing_awaiting_answer")
             return []
         return await _open_case(dispatcher, core_for(tracker), kind, tracker.get_slot("fraud_card_id"),
                                 tracker.get_slot("fraud_transaction_id"), freeze=intent(tracker) == "affirm")

@@ -23,17 +23,14 @@ REPEATED_FALLBACK = "repeated_fallback"
 FRAUD_ESCALATION = "fraud_escalation"
 
 
-async def escalate(dispatcher: CollectingDispatcher, client: CoreClient, reason: str, *,
-                   response: str | None = None, text: str | None = None) -> list[dict[str, Any]] | None:
-    """Open a handoff for `reason`, say so and pause the bot; None (nothing said) when the core cannot."""
+async def escalate(dispatcher: CollectingDispatcher, client: CoreClient, reason: str, *, response: str,
+                   **values: Any) -> list[dict[str, Any]] | None:
+    """Open a handoff for `reason`, say `response` filled with `values`, pause the bot; None if the core cannot."""
     try:
         await client.open_handoff(reason)
     except (CoreUnavailable, CoreError):
         return None
-    if response:
-        dispatcher.utter_message(response=response)
-    else:
-        dispatcher.utter_message(text=text)
+    dispatcher.utter_message(response=response, **values)
     # Rasa stops predicting; user messages are still logged (and reach the transcript via the broker)
     # until the agent releases the conversation with a `resume` event.
     return [ConversationPaused()]

@@ -60,7 +60,7 @@ class ActionSearchTransactions(Action):
         except CoreUnavailable:
             return core_down(dispatcher)
         except CoreError as error:
-            dispatcher.utter_message(text=f"Sorry, I couldn't search that ({error.title or error.code}).")
+            dispatcher.utter_message(response="utter_search_failed", reason=error.title or error.code)
             return []
         items = page.get("items", [])
         if _MONEY_OUT.search(text):
@@ -75,7 +75,10 @@ class ActionSearchTransactions(Action):
                                       (f"of {money(str(floor), currency) if currency else floor} or more"
                                        if floor is not None else None)]))
         if not items:
-            dispatcher.utter_message(text=f"I found no transactions {what}.".replace("  ", " ").replace(" .", "."))
+            if what:
+                dispatcher.utter_message(response="utter_no_transactions_matching", filters=what)
+            else:
+                dispatcher.utter_message(response="utter_no_transactions")
             return []
         lines = [f"Your last {len(items)} transaction{'s' if len(items) != 1 else ''}" + (f" {what}" if what else "")
                  + ":"]

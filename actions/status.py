@@ -88,7 +88,7 @@ class ActionTransferStatus(Action):
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         if detail is None:
-            dispatcher.utter_message(text="You haven't made any transfers recently.")
+            dispatcher.utter_message(response="utter_no_recent_transfers")
             return []
         where, details = where_it_is(detail, tz)
         dispatcher.utter_message(response=f"utter_transfer_status_{where}",
@@ -113,10 +113,8 @@ class ActionKycStatus(Action):
             kyc = await core_for(tracker).kyc()
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
-        why = ("We're required by law (EU anti-money-laundering rules) to confirm who our customers are before "
-               "money can move. " if intent(tracker) == "why_verify_identity" else "")
-        dispatcher.utter_message(text=f"{why}Your identity verification status: {kyc['status'].replace('_', ' ')}. "
-                                      f"{kyc['advice']}")
+        dispatcher.utter_message(response="utter_kyc_status_why" if intent(tracker) == "why_verify_identity"
+                                 else "utter_kyc_status", status=kyc["status"].replace("_", " "), advice=kyc["advice"])
         return []
 
 
@@ -147,5 +145,8 @@ class ActionPendingPayments(Action):
         if intent(tracker) == "balance_not_updated_after_bank_transfer":
             lines.append("Incoming bank transfers show up once the sender's bank releases them: SEPA transfers "
                          "within 1 business day, instant transfers in seconds.")
-        dispatcher.utter_message(text="\n".join(lines) if lines else "Nothing is pending on your accounts right now.")
+        if not lines:
+            dispatcher.utter_message(response="utter_nothing_pending")
+            return []
+        dispatcher.utter_message(text="\n".join(lines))
         return []

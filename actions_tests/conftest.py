@@ -133,6 +133,11 @@ class Core:
             return
         self.post(username, f"/v1/cards/{card['id']}/{'freeze' if status == 'frozen' else 'unfreeze'}")
 
+    def set_card_delivered(self, username: str, delivered: bool) -> None:
+        """Posted three days ago, and delivered yesterday or not yet (no API: the carrier's side)."""
+        _core_python("-m", "actions_tests.database", "delivered" if delivered else "in-post", self.database_url,
+                     username)
+
 
 @pytest.fixture(scope="session")
 def core() -> Iterator[Core]:

@@ -5,6 +5,8 @@ Runs with the core's interpreter (it needs api/, ledger/ and data/), as a subpro
     .venv/bin/python -m actions_tests.database create      # prints the new database's URL
     .venv/bin/python -m actions_tests.database drop URL
     .venv/bin/python -m actions_tests.database lift-block URL USERNAME   # what support does after a review
+    .venv/bin/python -m actions_tests.database in-post URL USERNAME      # the card was posted, not delivered
+    .venv/bin/python -m actions_tests.database delivered URL USERNAME    # and back
 """
 
 from __future__ import annotations
@@ -51,9 +53,18 @@ def lift_block(url: str, username: str) -> None:
                      "(SELECT id FROM users WHERE username = %s)", (username,))
 
 
+def set_delivery(url: str, username: str, *, delivered: bool) -> None:
+    """The carrier's side, which no API has: the customer's cards posted three days ago, delivered or not."""
+    assert urlsplit(url).path.lstrip("/").startswith(f"{PREFIX}_"), "only an action tests database"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE cards SET shipped_at = now() - interval '3 days', delivered_at = "
+                     "CASE WHEN %s THEN now() - interval '1 day' END WHERE customer_id = "
+                     "(SELECT id FROM users WHERE username = %s)", (delivered, username))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("create", "drop", "lift-block"))
+    parser.add_argument("command", choices=("create", "drop", "lift-block", "in-post", "delivered"))
     parser.add_argument("url", nargs="?")
     parser.add_argument("username", nargs="?")
     args = parser.parse_args(argv)
@@ -62,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "lift-block":
         assert args.url and args.username, "lift-block needs the database URL and a username"
         lift_block(args.url, args.username)
+    elif args.command in ("in-post", "delivered"):
+        assert args.url and args.username, f"{args.command} needs the database URL and a username"
+        set_delivery(args.url, args.username, delivered=args.command == "delivered")
     else:
         assert args.url, "drop needs the database URL"
         drop(args.url)

@@ -79,7 +79,10 @@ class Outcome:
 
     @property
     def buttons(self) -> list[dict[str, str]]:
-        return [b for m in self.messages for b in m.get("buttons") or []]
+        """The buttons the customer sees: a response's own (from the domain), then those the action added."""
+        def of_response(m: dict[str, Any]) -> list[dict[str, str]]:
+            return self.domain["responses"][m["response"]][0].get("buttons") or [] if m.get("response") else []
+        return [b for m in self.messages for b in [*of_response(m), *(m.get("buttons") or [])]]
 
     @property
     def slots(self) -> dict[str, Any]:
@@ -115,7 +118,8 @@ def eur(amount: str | Decimal) -> str:
 
 def day(timestamp: str, tz: str = DEMO_TZ) -> str:
     """A day as the assistant says it: '20 Nov' this year, '20 Nov 2025' another year (customer's zone)."""
-    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    when = date.fromisoformat(timestamp) if len(timestamp) == 10 else \
+        datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
     this_year = datetime.now(ZoneInfo(tz)).year
     return f"{when.day} {when:%b}" + ("" if when.year == this_year else f" {when.year}")
 

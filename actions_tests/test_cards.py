@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -69,9 +70,27 @@ async def test_card_status_says_when_it_was_delivered(core: Core, alice: str, do
     card = core.card("alice")
     assert card["delivered_at"]
     assert out.said == [f"Your card ending {card['last4']} was delivered on {day(card['delivered_at'])} and is "
-                        "active.\nIf a card hasn't arrived 10 business days after posting, I can freeze it and "
-                        "order a new one."]
+                        "active."]
     assert out.events == []
+
+
+@covers(ActionCardStatus)
+async def test_a_card_in_the_post_gets_the_cores_promised_day(core: Core, alice: str, domain: dict,
+                                                               alice_card_active: dict[str, Any]) -> None:
+    """The day is the core's (five business days after posting), and the customer hears what to do after it."""
+    core.set_card_delivered("alice", False)
+    try:
+        out = await run(ActionCardStatus(), tracker(alice, "where is my new card?", "card_arrival"), domain)
+        card = core.card("alice")
+    finally:
+        core.set_card_delivered("alice", True)
+    assert card["delivered_at"] is None and card["arrives_by"]
+    posted = date.fromisoformat(card["shipped_at"][:10])
+    promised = date.fromisoformat(card["arrives_by"])
+    assert (promised - posted).days in (5, 6, 7)  # five business days: a weekend in between or not
+    assert out.said == [f"Your card ending {card['last4']} was posted on {day(card['shipped_at'])} and should "
+                        f"arrive by {day(card['arrives_by'])}.\nIf a card hasn't arrived by then, tell me: I can "
+                        "freeze it and order a new one."]
 
 
 @covers(ActionUnfreezeCard)

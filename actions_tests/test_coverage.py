@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from pathlib import Path
@@ -39,3 +40,21 @@ def test_every_action_class_has_a_test(request: pytest.FixtureRequest) -> None:
     covered = {cls for item in request.session.items for mark in item.iter_markers("covers") for cls in mark.args}
     missing = sorted(cls.__qualname__ for cls in action_classes() - covered)
     assert not missing, f"action classes without a test: {missing}"
+
+
+def _fixed_sentences(path: Path) -> list[str]:
+    """`utter_message(text=...)` calls whose text is written out (a literal or an f-string) in `path`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "utter_message":
+            for keyword in node.keywords:
+                if keyword.arg == "text" and isinstance(keyword.value, ast.Constant | ast.JoinedStr | ast.IfExp):
+                    found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_customer_wording_lives_in_the_domain() -> None:
+    """A sentence the customer reads is a response in bot/domain; actions pass values, or compose lists."""
+    sources = sorted(Path(actions.__file__).parent.rglob("*.py"))
+    assert len(sources) > 10
+    assert [line for path in sources for line in _fixed_sentences(path)] == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.cards import service
+from api.cards.delivery import arrives_by
 from api.cards.models import Authorization, Card
 from api.deps import CustomerIdDep, PrincipalDep, SessionDep
 from api.money import to_decimal_string
@@ -37,6 +38,7 @@ class CardOut(BaseModel):
     expires: str
     shipped_at: datetime | None
     delivered_at: datetime | None
+    arrives_by: date | None = None  # until it is delivered: the latest day it should arrive (api/cards/delivery.py)
 
 
 class AuthorizationOut(BaseModel):
@@ -56,7 +58,10 @@ def card_out(card: Card) -> CardOut:
     return CardOut(id=card.id, account_id=card.account_id, last4=card.last4, brand=card.brand, kind=card.kind,
                    status=card.status, freeze_reason=card.freeze_reason if card.status == "frozen" else None,
                    expires=f"{card.expires_month:02d}/{card.expires_year % 100:02d}",
-                   shipped_at=card.shipped_at, delivered_at=card.delivered_at)
+                   shipped_at=card.shipped_at, delivered_at=card.delivered_at,
+                   arrives_by=arrives_by(ordered_on=card.created_at.date(),
+                                         posted_on=card.shipped_at.date() if card.shipped_at else None,
+                                         delivered=card.delivered_at is not None))
 
 
 def authorization_out(a: Authorization) -> AuthorizationOut:
