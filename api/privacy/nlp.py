@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+from functools import cached_property
 from pathlib import Path
 
 import spacy
@@ -20,6 +21,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from api.privacy.blas import use_numpy_blas
 from api.privacy.budget import check_deadline
 from api.privacy.ner_gate import annotate
 
@@ -83,6 +85,7 @@ def _ner_only(name: str) -> Language:
     except Exception:  # its NER listens to the shared tok2vec: keep that one
         log.info("PII model %s: NER needs tok2vec", name)
         nlp = spacy.load(name, exclude=[c for c in NOT_FOR_NER if c != "tok2vec"])
+    use_numpy_blas(nlp)  # BLIS runs its slow portable kernel on CPUs it does not know (blas.py)
     return nlp
 
 
@@ -114,16 +117,31 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
         return self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        if self.has_ner:
-            artifacts = super()._doc_to_nlp_artifact(doc, language)
-            if not any(artifacts.lemmas):  # a model without a lemmatizer
-                artifacts.lemmas = [token.lower_ for token in doc]
-                artifacts.keywords = NlpArtifacts.set_keywords(self, artifacts.lemmas, language)
-            return artifacts
-        # Blank pipeline: no entities, lemmas are the lower-cased tokens. One pass over the doc.
-        indices, lemmas = [], []
-        for token in doc:
-            indices.append(token.idx)
-            lemmas.append(token.lower_)
-        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=indices, lemmas=lemmas,
-                            nlp_engine=self, language=language, scores=[])
+        return LazyArtifacts(doc, self, language)
+
+
+class LazyArtifacts(NlpArtifacts):
+    """Presidio's NlpArtifacts, whose lemmas, token offsets and keywords are made on first use.
+
+    Only the context enhancer reads them, and only for a result that context can change (engine.py), which
+    most messages do not hold: building them for every message was a pass over each token three times (a
+    tenth of a long message's cost). Lemmas are the lower-cased tokens (no lemmatizer is loaded). The
+    model's entities are read from the doc by names.ModelNameRecognizer; `entities` stays empty, as no
+    recognizer of Presidio's that reads it is registered.
+    """
+
+    def __init__(self, doc: Doc, nlp_engine: SpacyNlpEngine, language: str) -> None:
+        self.tokens, self.nlp_engine, self.language = doc, nlp_engine, language
+        self.entities, self.scores = [], []
+
+    @cached_property
+    def lemmas(self) -> list[str]:  # type: ignore[override]
+        return [token.lower_ for token in self.tokens]
+
+    @cached_property
+    def tokens_indices(self) -> list[int]:  # type: ignore[override]
+        return [token.idx for token in self.tokens]
+
+    @cached_property
+    def keywords(self) -> list[str]:  # type: ignore[override]
+        return NlpArtifacts.set_keywords(self.nlp_engine, self.lemmas, self.language)

@@ -24,7 +24,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from api.privacy.budget import check_deadline
 from api.privacy.patterns import addresses, banking, personal, phones, secrets
-from api.privacy.rules import RuleRecognizer
+from api.privacy.rules import RuleRecognizer, has_digit
 
 CARD_PATTERN = (r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(2[2-7]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))"
                 r"[- ]?(\d{3,4})[- ]?(\d{3,4})[- ]?(\d{3,5})\b")
@@ -35,7 +35,48 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES")
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-class OfflineEmailRecognizer(EmailRecognizer):
+class _Skipped:
+    """Skips the recognizer when a cheap test shows the text cannot hold its entity.
+
+    Presidio runs every pattern of every recognizer on every message, with its `regex` engine and per-call
+    bookkeeping; most chat lines hold no digit and no "@", and then card, IBAN, SSN, NINO, bank account
+    numbers and e-mail addresses cannot be in them.
+    """
+
+    def could_match(self, text: str) -> bool:
+        return has_digit(text)
+
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        if not self.could_match(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts)  # type: ignore[misc]
+
+
+class DigitCreditCardRecognizer(_Skipped, CreditCardRecognizer):
+    pass
+
+
+class DigitIbanRecognizer(_Skipped, IbanRecognizer):
+    pass
+
+
+class DigitUsSsnRecognizer(_Skipped, UsSsnRecognizer):
+    pass
+
+
+class DigitUkNinoRecognizer(_Skipped, UkNinoRecognizer):
+    pass
+
+
+class DigitUsBankRecognizer(_Skipped, UsBankRecognizer):
+    pass
+
+
+class OfflineEmailRecognizer(_Skipped, EmailRecognizer):
+    def could_match(self, text: str) -> bool:
+        return "@" in text
+
     def validate_result(self, pattern_text: str) -> bool:
         return _OFFLINE_TLD(pattern_text.rsplit("@", 1)[-1]).fqdn != ""
 
@@ -70,6 +111,8 @@ class FastPhoneRecognizer(PhoneRecognizer):
     def analyze(self, text: str, entities: list[str],
                 nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
+        if not has_digit(text):
+            return results
         for cand in self.CANDIDATE.finditer(text):
             if sum(c.isdigit() for c in cand.group()) < 7:
                 continue
@@ -95,13 +138,13 @@ class FastPhoneRecognizer(PhoneRecognizer):
 def builtin_recognizers() -> list[EntityRecognizer]:
     return [
         # Presidio's pattern predates Mastercard's 2-series (2221-2720): ours adds it, Luhn still applies.
-        CreditCardRecognizer(patterns=[Pattern("card number (weak)", CARD_PATTERN, 0.3)],
+        DigitCreditCardRecognizer(patterns=[Pattern("card number (weak)", CARD_PATTERN, 0.3)],
                              context=["card", "cards", "cc", "credit", "debit", "visa", "mastercard", "maestro", "amex",
                                       "number"]),
-        IbanRecognizer(),
-        UsSsnRecognizer(context=["social", "security", "ssn", "ssns", "ssn#", "ss#", "ssid", "sin"]),
+        DigitIbanRecognizer(),
+        DigitUsSsnRecognizer(context=["social", "security", "ssn", "ssns", "ssn#", "ss#", "ssid", "sin"]),
         OfflineEmailRecognizer(),
-        UkNinoRecognizer(),  # a UK bank's customers quote their National Insurance number
+        DigitUkNinoRecognizer(),  # a UK bank's customers quote their National Insurance number
         FastPhoneRecognizer(supported_regions=PHONE_REGIONS,
                             # Not "number": "my order number is 6589264094". "my number is ..." is
                             # caught by the phone rule in patterns/personal.py, which knows orders.
@@ -110,7 +153,7 @@ def builtin_recognizers() -> list[EntityRecognizer]:
                                      "cellphone"]),
         # 9 to 17 digits: 8-digit numbers are our own ACCOUNT_NUMBER format (patterns/banking.py).
         # Not after a letter or hyphen, so "TX-123456789" stays a transaction id.
-        UsBankRecognizer(
+        DigitUsBankRecognizer(
             patterns=[Pattern("bank account number (weak)", r"(?<![\w\-])\d{9,17}(?![\w\-])", 0.05)],
             context=["account", "accounts", "acct", "checking", "savings", "deposit", "bank"]),
     ]

@@ -23,7 +23,7 @@ from api.privacy.patterns.common import (
     digit_count,
     luhn_ok,
 )
-from api.privacy.rules import Rule
+from api.privacy.rules import Rule, has_digit
 
 ACCOUNT_KW = r"\b(?:account|acct|acc|a/c)s?(?:\s*(?:number|num|no\.?|#))?" + KW_END
 SORT_KW = r"\bsort(?:ing)?[\s-]?codes?" + KW_END
@@ -117,4 +117,4 @@ RULES = (
 
 
 def gate(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return has_digit(text)

@@ -186,23 +186,24 @@ RULES = (
     # "Please tell me your date of birth. It's 5/7/1935": the question, then the answer in the next sentence.
     Rule("date of birth after a birth question", re.compile(
         DOB_KW + r"(?P<gap>[^\d]{0,40}?)" + NUM_START + DATE, I), {1: "DATE_OF_BIRTH"}, 0.8,
-        gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present|card|payment|transfer)\b", I)),
+        gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present|card|payment|transfer)\b", I), needs_digit=True),
     Rule("date of birth after keyword", re.compile(DOB_KW + GAP + NUM_START + DATE, I),
-         {1: "DATE_OF_BIRTH"}, 0.85, gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present)\b", I)),
+         {1: "DATE_OF_BIRTH"}, 0.85, gap_veto=re.compile(r"\b(?:ago|last|next|this|party|present)\b", I),
+         needs_digit=True),
     # A full date (day, month and a four-digit year) at least 16 years old, with no keyword: in a bank chat, a
     # date that old is a birth date far more often than anything an agent needs (transactions, statements,
     # cards and disputes are recent). Dates without a year, or recent ones, stay readable.
     Rule("full date of a birth year", re.compile(r"(?<![\w/.\-])(" + FULL_DATE + r")(?![\w/]|[.\-]\d)", I),
-         {1: "DATE_OF_BIRTH"}, 0.5, check=_birth_era),
+         {1: "DATE_OF_BIRTH"}, 0.5, check=_birth_era, needs_digit=True),
     Rule("date of birth before keyword", re.compile(
         NUM_START + DATE + r"\s+(?:is|was)\s+my\s+(?:date\s+of\s+birth|dob|d\.o\.b\.?|birthday|birth\s*date)"
-        + KW_END, I), {1: "DATE_OF_BIRTH"}, 0.85),
+        + KW_END, I), {1: "DATE_OF_BIRTH"}, 0.85, needs_digit=True),
     Rule("street address", re.compile(
         r"\b(" + EN_STREET + UNIT + r"?" + ADDRESS_TAIL + r")", I), {1: "STREET_ADDRESS"}, 0.6),
     Rule("continental street address", re.compile(r"(?<!\w)(" + CONTINENTAL + r")", I),
-         {1: "STREET_ADDRESS"}, 0.6),
+         {1: "STREET_ADDRESS"}, 0.6, needs_digit=True),
     Rule("postcode", re.compile(r"\b((?-i:" + UK_POSTCODE + r"|" + EIRCODE + r"))\b", I), {1: "STREET_ADDRESS"},
-         0.6),
+         0.6, needs_digit=True),
     Rule("address after keyword", re.compile(ADDRESS_KW + ADDRESS_TO_END, I), {1: "STREET_ADDRESS"}, 0.7),
     Rule("name after introduction", re.compile(PERSON_INTRO + r",?\s+(" + NAME + r")\b", I), {1: "PERSON"},
          0.6, check=_name_ok),
@@ -221,5 +222,5 @@ RULES = (
     Rule("phone after keyword", re.compile(
         PHONE_KW + GAP + r"(?<![\w£$€])((?:\+|00)?\(?\d[\d\s().\-]{5,18}\d(?:\s*(?:x|ext\.?)\s*\d{1,6})?)"
         r"(?![\d/]|[.,]\d)", I), {1: "PHONE_NUMBER"}, 0.5, check=digit_count(7, 21), before_veto=NOT_PHONE_BEFORE,
-        gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref|£|\$|€)", I)),
+        gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref|£|\$|€)", I), needs_digit=True),
 )

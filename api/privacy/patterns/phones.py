@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from api.privacy.patterns.common import KW_END, I, digit_count
-from api.privacy.rules import Rule
+from api.privacy.rules import Rule, has_digit
 
 NUMBER = (r"((?:\+|00)?\(?\d[\d \t().\-/]{4,22}\d"
           r"(?:[ \t]{0,3}(?:x|ext\.?)[ \t]{0,3}\d{1,6})?)")
@@ -50,4 +50,4 @@ RULES = (
 
 
 def gate(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return has_digit(text)
