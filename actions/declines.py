@@ -8,24 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CoreError, CoreUnavailable, core_down, core_for, intent, short_date
-from actions.formatting import money
-
-# Said only when the core sends no advice of its own for the reason code.
-REASON_WORDS = {
-    "insufficient_funds": "There wasn't enough money in the account.",
-    "card_frozen": "The card was frozen.",
-    "limit_exceeded": "It was over the card's spending limit.",
-    "suspected_fraud": "Our fraud checks flagged it as unusual.",
-    "expired_card": "The card had expired.",
-    "incorrect_pin": "The PIN was entered incorrectly.",
-}
-UNKNOWN_REASON = "Ask me to connect you with a colleague if you'd like to know more."
-TRANSFER_FAILURES = {
-    "beneficiary_account_closed": "the recipient's bank says that account is closed. Check the details with the "
-                                  "recipient; the money was not taken from your account.",
-    "beneficiary_bank_rejected": "the recipient's bank rejected it. The money is back in your account.",
-    "insufficient_funds": "there wasn't enough money in the account when it was due.",
-}
+from actions.formatting import failure_words, money
 
 
 class ActionExplainDecline(Action):
@@ -50,10 +33,11 @@ class ActionExplainDecline(Action):
             return []
         d = declines[0]
         what = "withdrawal" if d.get("category") == "cash" else "payment"
+        # The advice is the core's, for every decline reason it knows (api/cards/views.py DECLINE_ADVICE).
         dispatcher.utter_message(
-            response="utter_decline_explained", what=what, amount=money(d["amount"], d["currency"]),
-            merchant=d["merchant"], date=short_date(d["created_at"], tz), code=d["decline_reason"],
-            advice=d.get("advice") or REASON_WORDS.get(d["decline_reason"], UNKNOWN_REASON))
+            response="utter_decline_explained" if d.get("advice") else "utter_decline_explained_no_advice",
+            what=what, amount=money(d["amount"], d["currency"]), merchant=d["merchant"],
+            date=short_date(d["created_at"], tz), code=d["decline_reason"], advice=d.get("advice") or "")
         return []
 
     @staticmethod
@@ -65,6 +49,5 @@ class ActionExplainDecline(Action):
         reason = failed.get("failure_reason") or "unknown"
         dispatcher.utter_message(
             response="utter_transfer_failed", amount=money(failed["amount"], failed["currency"]), recipient=to,
-            date=short_date(failed["created_at"], tz), code=reason,
-            why=TRANSFER_FAILURES.get(reason, reason.replace("_", " ") + "."))
+            date=short_date(failed["created_at"], tz), code=reason, why=failure_words(reason))
         return []

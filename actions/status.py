@@ -10,17 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CoreError, CoreUnavailable, core_down, core_for, intent, short_date
-from actions.formatting import money
+from actions.formatting import failure_words, money
 
-# A failure reason (the transfer's failure_reason, set by its saga) as the customer reads it.
-REASON_WORDS = {
-    "account_details_wrong": "the account details were wrong",
-    "insufficient_funds": "insufficient funds",
-    "rejected_by_receiving_bank": "none given by the recipient's bank",
-    "returned_insufficient_funds": "insufficient funds",
-    "returned_account_not_found": "the recipient's account could not be found",
-    "returned_by_receiving_bank": "none given by the recipient's bank",
-}
 # What follows where the transfer is, for the intent asked (None: any other intent).
 ADVICE = {
     ("sending", "cancel_transfer"): "utter_transfer_status_can_stop",
@@ -39,10 +30,6 @@ def _to(t: dict[str, Any]) -> str:
     return (t.get("counterparty") or {}).get("name") or "your own account"
 
 
-def _reason(code: str | None) -> str:
-    return REASON_WORDS.get(code or "", (code or "unknown").replace("_", " "))
-
-
 def _moment(at: str, tz: str) -> str:
     """'14:32 on 20 Nov', in the customer's zone."""
     when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
@@ -57,7 +44,7 @@ def where_it_is(transfer: dict[str, Any], tz: str) -> tuple[str, dict[str, str]]
         done = at.get("settled") or at.get("completed")
         return ("arrived", {"arrived_at": _moment(done, tz)}) if done else ("completed", {})
     if transfer["status"] == "failed":
-        reason = {"reason": _reason(transfer.get("failure_reason"))}
+        reason = {"reason": failure_words(transfer.get("failure_reason"))}
         if "returned" in at:  # settled, then sent back: the money came back
             return "returned", {**reason, "returned_on": short_date(at["returned"], tz)}
         if "rejected" in at:  # refused by the receiving bank: the hold was released
@@ -133,20 +120,15 @@ class ActionPendingPayments(Action):
             transfers = await client.transfers(status="pending", limit=5)
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
-        lines = []
         if pending:
-            lines.append("Card payments still pending (the money is reserved, not yet taken):")
-            lines += [f"• {p['merchant']} {money(p['amount'], p['currency'])} on {short_date(p['created_at'], tz)}"
-                      for p in pending]
-            lines.append("Shops usually complete them within 1-3 days; if a shop cancels, the money is released.")
+            dispatcher.utter_message(response="utter_pending_card_payments", payments="\n".join(
+                f"• {p['merchant']} {money(p['amount'], p['currency'])} on {short_date(p['created_at'], tz)}"
+                for p in pending))
         if transfers:
-            lines.append("Transfers on their way:")
-            lines += [f"• {money(t['amount'], t['currency'])} to {_to(t)}" for t in transfers]
-        if intent(tracker) == "balance_not_updated_after_bank_transfer":
-            lines.append("Incoming bank transfers show up once the sender's bank releases them: SEPA transfers "
-                         "within 1 business day, instant transfers in seconds.")
-        if not lines:
+            dispatcher.utter_message(response="utter_pending_transfers", transfers="\n".join(
+                f"• {money(t['amount'], t['currency'])} to {_to(t)}" for t in transfers))
+        if not pending and not transfers:
             dispatcher.utter_message(response="utter_nothing_pending")
-            return []
-        dispatcher.utter_message(text="\n".join(lines))
+        if intent(tracker) == "balance_not_updated_after_bank_transfer":
+            dispatcher.utter_message(response="utter_incoming_transfer_timing")
         return []

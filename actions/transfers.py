@@ -25,7 +25,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import CoreError, CoreUnavailable, button, core_down, core_for, intent, text_of
+from actions.common import CoreError, CoreUnavailable, button, core_down, core_for, intent, short_date, text_of
 from actions.formatting import money
 from actions.understanding.amounts import format_for_api, parse_amount
 from actions.understanding.transfer_request import TransferDraft, Turn, apply_turn
@@ -232,20 +232,22 @@ class ActionAskTransferConfirmation(Action):
             return [*reset_slots(), SlotSet("requested_slot", None)]
         currency = parsed.currency or source["currency"]
         amount = f"{parsed.amount} {currency}"
-        instant = (draft.recipient or "").startswith("account:")
         stated = TransferDraft(amount=amount, recipient=draft.recipient, source=draft.source)
         summary = {"key": stated.summary_key(), "amount": format_for_api(parsed, currency), "currency": currency,
                    "from_account_id": source["id"], "recipient": draft.recipient}
         # The core executes money leaving the customer (and, on a messaging channel, any transfer) only after
         # a later message answered this summary: every summary is stated to it.
         try:
-            summary["confirmation_id"] = (await client.state_transfer(transfer_body(summary)))["confirmation_id"]
+            stated_by_core = await client.state_transfer(transfer_body(summary))
         except (CoreUnavailable, CoreError):
             return [*core_down(dispatcher), *reset_slots(), SlotSet("requested_slot", None)]
-        dispatcher.utter_message(response="utter_transfer_summary", amount=money(str(parsed.amount), currency),
-                                 source=source["name"], recipient=recipient,
-                                 when="now" if instant else "by bank transfer (usually arrives the same or next "
-                                                            "business day)")
+        summary["confirmation_id"] = stated_by_core["confirmation_id"]
+        # How and when it arrives is the core's promise (api/transfers/arrival.py); this only words it.
+        instant = stated_by_core["arrival"] == "instant"
+        dispatcher.utter_message(response="utter_transfer_summary" if instant else "utter_transfer_summary_bank",
+                                 amount=money(str(parsed.amount), currency), source=source["name"],
+                                 recipient=recipient,
+                                 arrives_by=short_date(stated_by_core["arrives_by"]))  # a day: no zone to move to
         # One run id per summary said: retries of the execution reuse it, so one key, one transfer.
         return [SlotSet("transfer_amount", amount), SlotSet("transfer_summary", json.dumps(summary)),
                 SlotSet("transfer_run_id", uuid.uuid4().hex)]

@@ -38,6 +38,5 @@ async def test_a_failed_transfer_and_why(core: Core, bob: str, domain: dict) -> 
     failed = core.get("bob", "/v1/transfers", status="failed", limit=1)[0]
     assert failed["failure_reason"] == "beneficiary_account_closed"
     assert out.said == [f"Your transfer of {eur(failed['amount'])} to {failed['counterparty']['name']} on "
-                        f"{day(failed['created_at'])} failed because the recipient's bank says that account is "
-                        "closed. Check the details with the recipient; the money was not taken from your account. "
-                        "(reason code beneficiary_account_closed)"]
+                        f"{day(failed['created_at'])} failed: the recipient's bank says that account is "
+                        "closed (reason code beneficiary_account_closed). The money is back in your account."]

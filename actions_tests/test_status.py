@@ -111,8 +111,8 @@ async def test_the_latest_transfer_to_someone_else_failed(core: Core, bob: str, 
     latest = next(t for t in core.get("bob", "/v1/transfers", limit=5) if t["counterparty"])
     assert latest["status"] == "failed"
     assert out.said == [f"Your latest transfer, {eur(latest['amount'])} to {latest['counterparty']['name']} on "
-                        f"{day(latest['created_at'])}, failed. Reason: beneficiary account closed. The money was "
-                        "not taken."]
+                        f"{day(latest['created_at'])}, failed. Reason: the recipient's bank says that account is "
+                        "closed. The money was not taken."]
     assert out.events == []
 
 
@@ -241,5 +241,6 @@ async def test_pending_card_payments_with_their_amounts(core: Core, bob: str, do
 async def test_balance_not_updated_explains_incoming_transfers(bob: str, domain: dict) -> None:
     out = await run(ActionPendingPayments(), tracker(bob, "my balance didn't update after a transfer",
                                                      "balance_not_updated_after_bank_transfer"), domain)
-    assert out.said[0].endswith("Incoming bank transfers show up once the sender's bank releases them: SEPA "
-                                "transfers within 1 business day, instant transfers in seconds.")
+    assert out.responses == ["utter_pending_card_payments", "utter_incoming_transfer_timing"]
+    assert out.said[-1] == ("Incoming bank transfers show up once the sender's bank releases them: SEPA "
+                            "transfers within 1 business day, instant transfers in seconds.")

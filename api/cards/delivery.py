@@ -5,22 +5,12 @@ These are the bank's promises, so they live here; the assistant only words the d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+
+from api.business_days import add_business_days
 
 POSTED_WITHIN_BUSINESS_DAYS = 2
 ARRIVES_WITHIN_BUSINESS_DAYS = 5
-MAX_BUSINESS_DAYS = 30  # no promise here is longer; bounds the walk below
-
-
-def add_business_days(*, start: date, days: int) -> date:
-    """The date `days` business days (Monday to Friday) after `start`."""
-    assert 0 <= days <= MAX_BUSINESS_DAYS, days
-    day = start
-    for _ in range(days):
-        day += timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-    return day
 
 
 def arrives_by(*, ordered_on: date, posted_on: date | None, delivered: bool) -> date | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
@@ -17,6 +17,7 @@ from api.deps import CustomerIdDep, PrincipalDep, SessionDep, customer_of
 from api.money import InvalidMoney, check_currency, to_minor
 from api.problems import Problem
 from api.transfers import approvals, confirmations, idempotency, service
+from api.transfers.arrival import arrival_of
 from api.transfers.iban import valid_iban
 from api.transfers.models import Transfer
 from api.transfers.sagas import saga_steps, start_transfer_saga
@@ -131,6 +132,8 @@ async def create_transfer(body: TransferIn, principal: PrincipalDep,
 class ConfirmationOut(BaseModel):
     confirmation_id: uuid.UUID
     expires_in: int = Field(description="seconds the customer has to confirm")
+    arrival: Literal["instant", "bank_transfer"] = Field(description="how the money travels once confirmed")
+    arrives_by: date = Field(description="the latest day it reaches the recipient (api/transfers/arrival.py)")
 
 
 def stated_digest(body: TransferIn) -> str:
@@ -163,7 +166,9 @@ async def state_transfer(body: TransferIn, principal: PrincipalDep) -> Confirmat
                       str(exc)) from exc
     except confirmations.ConfirmationUnavailable as exc:
         raise Problem(503, "confirmation_unavailable", "Transfers are paused for a moment; try again") from exc
-    return ConfirmationOut(confirmation_id=stated.confirmation_id, expires_in=stated.expires_in)
+    arrival = arrival_of(within_the_bank=body.to_account_id is not None, now=datetime.now(UTC))
+    return ConfirmationOut(confirmation_id=stated.confirmation_id, expires_in=stated.expires_in,
+                           arrival=arrival.how, arrives_by=arrival.arrives_by)
 
 
 class ApprovalOut(BaseModel):
