@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -98,7 +99,7 @@ class ActionCardStatus(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             client = core_for(tracker)
-            cards, me = await client.cards(), await client.me()
+            cards, me = await asyncio.gather(client.cards(), client.me())
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         tz = me.get("timezone") or "UTC"

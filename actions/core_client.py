@@ -86,8 +86,15 @@ class CoreClient:
         self.conversation_id = conversation_id
         self.grant = grant
         self.settings = settings or load()
+        # Reads of one action may run side by side (asyncio.gather): they trade the grant once, not once each
+        # (a grant allows a few trades only, api/grants/).
+        self._token_lock = asyncio.Lock()
 
     async def _fetch_token(self, client: httpx.AsyncClient) -> str:
+        async with self._token_lock:
+            return await self._trade_grant(client)
+
+    async def _trade_grant(self, client: httpx.AsyncClient) -> str:
         if not self.grant:
             raise NoGrant(self.conversation_id)
         cache_key = f"{self.conversation_id}|{self.grant}"  # a token per message: a later one must trade anew

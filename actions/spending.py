@@ -9,6 +9,7 @@ before that?") keep the other filters of the conversation's last spending questi
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -79,8 +80,8 @@ async def filters_from(tracker: Tracker, client: CoreClient) -> Filters:
     """Entities from buttons win; then the text, matched against the customer's own merchants; then the
     previous question's filters when this message is a follow-up."""
     text = text_of(tracker)
-    tz = (await client.me()).get("timezone") or "UTC"
-    merchants = await customer_merchants(client)
+    me, merchants = await asyncio.gather(client.me(), customer_merchants(client))  # side by side: one wait
+    tz = me.get("timezone") or "UTC"
     merchant, guess = entity(tracker, "merchant"), None
     category = entity(tracker, "category") or find_category(text)
     if merchant is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,8 +68,8 @@ class ActionTransferStatus(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         client = core_for(tracker)
         try:
-            tz = (await client.me()).get("timezone") or "UTC"
-            recent = await client.transfers(limit=5)
+            me, recent = await asyncio.gather(client.me(), client.transfers(limit=5))
+            tz = me.get("timezone") or "UTC"
             external = [t for t in recent if t.get("counterparty")]
             latest = (external or recent or [None])[0]
             detail = await client.transfer(latest["id"]) if latest is not None else None
@@ -115,9 +116,10 @@ class ActionPendingPayments(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         client = core_for(tracker)
         try:
-            tz = (await client.me()).get("timezone") or "UTC"
-            pending = await client.authorizations(status="pending", limit=10)
-            transfers = await client.transfers(status="pending", limit=5)
+            me, pending, transfers = await asyncio.gather(
+                client.me(), client.authorizations(status="pending", limit=10),
+                client.transfers(status="pending", limit=5))
+            tz = me.get("timezone") or "UTC"
         except (CoreUnavailable, CoreError):  # a refused read is no answer either
             return core_down(dispatcher)
         if pending:
