@@ -91,6 +91,24 @@ def log_user_message(rasa_url: str, token: str, timeout: float, conversation_id:
               {"text": text, "sender": "user"})
 
 
+def say(rasa_url: str, token: str, timeout: float, conversation_id: uuid.UUID, response: str) -> list[BotMessage]:
+    """Have the bot say a domain response in the conversation (Rasa's `execute`), then listen again.
+
+    Through Rasa, so the line is in its tracker and, through the event broker, in the transcript and the
+    live events. Returns what the bot said (for delivery on a messaging channel). Raises the problems of
+    `_api_post` when Rasa cannot do it: the caller decides whether that matters.
+    """
+    state = _api_post(rasa_url, token, timeout, f"/conversations/{conversation_id}/execute", {"name": response})
+    # Without action_listen the next message would be predicted on top of the utterance.
+    _api_post(rasa_url, token, timeout, f"/conversations/{conversation_id}/tracker/events",
+              [{"event": "action", "name": "action_listen"}])
+    messages = state.get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [BotMessage(text=m["text"]) for m in messages[:MAX_BOT_MESSAGES]
+            if isinstance(m, dict) and isinstance(m.get("text"), str)]
+
+
 def resume(rasa_url: str, token: str, timeout: float, conversation_id: uuid.UUID) -> None:
     """Hand the conversation back to the bot: `resume`, then `action_listen`.
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -329,26 +328,16 @@ def typing(session: Session, settings: Settings, principal: Principal, *, handof
 
 
 def _say(settings: Settings, conversation_id: uuid.UUID, response: str) -> list[rasa_client.BotMessage]:
-    """Have the bot say a domain response in the conversation (Rasa's `execute`), then listen again.
-
-    Through Rasa, so the line is in its tracker and, through the event broker, in the transcript and the
-    live events. What it said comes back for delivery on a messaging channel. Best effort: [] on failure.
-    """
-    base, params = f"{settings.rasa_url}/conversations/{conversation_id}", {"token": settings.rasa_api_token,
-                                                                              "include_events": "NONE"}
+    """Have the bot say a domain response in the conversation, then listen again (rasa_client.say: the
+    process's pooled client to Rasa, not a connection per call). Best effort: [] on failure, because the
+    hand-back itself (resume) has already succeeded and a missing "anything else?" must not undo it."""
     try:
-        said = httpx.post(f"{base}/execute", params=params, json={"name": response},
-                          timeout=settings.rasa_api_timeout_seconds)
-        said.raise_for_status()
-        # Without action_listen the next message would be predicted on top of the utterance.
-        httpx.post(f"{base}/tracker/events", params=params, json=[{"event": "action", "name": "action_listen"}],
-                   timeout=settings.rasa_api_timeout_seconds).raise_for_status()
-        messages = said.json().get("messages") or []
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        log.warning("handoff_bot_line_failed", response=response, error=type(exc).__name__)
+        return rasa_client.say(settings.rasa_url, settings.rasa_api_token, settings.rasa_api_timeout_seconds,
+                               conversation_id, response)
+    except Problem as exc:
+        log.warning("handoff_bot_line_failed", response=response, error=exc.code,
+                    upstream_status=exc.extra.get("upstream_status"))
         return []
-    return [rasa_client.BotMessage(text=m["text"]) for m in messages[:rasa_client.MAX_BOT_MESSAGES]
-            if isinstance(m, dict) and isinstance(m.get("text"), str)]
 
 
 def release(session: Session, settings: Settings, principal: Principal, *,
