@@ -1,15 +1,23 @@
-"""The core's internal listener: what only the other services and the operator call, never the public door.
+"""The core's internal listeners: what only the other services and the operator call, never the public door.
 
-    uvicorn api.internal:app --host 127.0.0.1 --port 8001      (scripts/stack.py starts it beside the core)
+    uvicorn api.internal:app        --host 127.0.0.1 --port 8001   core-internal: token exchange, metrics
+    uvicorn api.internal:ingest_app --host 127.0.0.1 --port 8002   core-ingest: the transcript ingest only
 
 The public app (api/main.py) is what the internet reaches. The action server's token exchange, the
 event broker's transcript ingest and the Prometheus metrics are served here only, on loopback (or the
 compose network, never published), so a caller from outside cannot even reach them. Each still
 authenticates its caller (client secret and grant; HMAC signature): a listener is not a credential.
 
+Why the ingest has a process of its own (core-ingest, scripts/stack.py): redaction (Presidio and spaCy)
+costs 22-47 ms of CPU per turn's batch and holds the GIL while it runs. In one process with the token
+exchange, every action's `POST /v1/auth/service-token` waited behind the previous turn's redaction, on
+the chat turn's critical path; the ingest is off that path (the broker posts after the turn, and retries).
+`app` still mounts the ingest route too, so a caller configured with the old URL keeps working and one
+process can serve everything (the in-process tests); nothing in the stack or compose sends batches there.
+
 Metrics: every core process writes its samples to PROMETHEUS_MULTIPROC_DIR when it is set (the public
-workers included; scripts/stack.py empties it at each start), and /metrics here adds them all up.
-Without it (tests in one process) the process's own registry is served.
+workers and core-ingest included; scripts/stack.py empties it at each start), and /metrics on `app` adds
+them all up. Without it (tests in one process) the process's own registry is served.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app, multiprocess
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -67,18 +75,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await db_async.close_all()
 
 
-def create_internal_app() -> FastAPI:
+def _listener(title: str, routers: Iterable[APIRouter]) -> FastAPI:
+    """An internal app: the core's settings, problem answers, body limit and request ids, these routers."""
     settings = get_settings()
     configure(settings.log_level)
-    app = FastAPI(title="Bankbot core (internal)", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     problems.install(app)
-    for router in (health_router, auth_internal_router, transcripts_internal_router):
+    for router in (health_router, *routers):
         app.include_router(router)
-    app.mount("/metrics", metrics_app(settings.database_url))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app
 
 
+def create_internal_app() -> FastAPI:
+    """core-internal: the token exchange and the metrics of every core process (and the ingest route, for
+    callers still configured with this listener's URL)."""
+    app = _listener("Bankbot core (internal)", (auth_internal_router, transcripts_internal_router))
+    app.mount("/metrics", metrics_app(get_settings().database_url))
+    return app
+
+
+def create_ingest_app() -> FastAPI:
+    """core-ingest: the event broker's transcript batches and health, nothing else. Its redaction metrics
+    reach Prometheus through the shared multiprocess directory and core-internal's /metrics."""
+    return _listener("Bankbot core (transcript ingest)", (transcripts_internal_router,))
+
+
 app = create_internal_app()
+ingest_app = create_ingest_app()

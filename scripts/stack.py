@@ -1,5 +1,5 @@
-"""Start, check and stop the project's processes (core, saga workers, provider sandbox, action server,
-Rasa) as one named stack.
+"""Start, check and stop the project's processes (core, its internal listener and transcript ingest, saga
+workers, provider sandbox, action server, Rasa) as one named stack.
 
     python -m scripts.stack up   [--name dev] [--model PATH]   # idempotent: running services are kept
     python -m scripts.stack down [--name dev]                  # stops exactly what `up` started
@@ -71,10 +71,12 @@ def single_services(args: argparse.Namespace, secret_values: dict[str, str] | No
     """One of each service (`make up`, the test stacks); scripts/replicas.py composes several of these."""
     redis = urlsplit(args.redis_url)
     core_url = f"http://127.0.0.1:{args.core_port}"
-    # The core's internal listener (api/internal.py: token exchange, transcript ingest, metrics) is the
-    # port after the core's, on loopback like every service here.
-    internal_port = args.core_port + 1
-    internal_url = f"http://127.0.0.1:{internal_port}"
+    # The core's internal listener (api/internal.py: token exchange, metrics) is the port after the core's,
+    # the transcript ingest (core-ingest) the one after that; on loopback like every service here.
+    internal_port, ingest_port = args.core_port + 1, args.core_port + 2
+    internal_url, ingest_url = f"http://127.0.0.1:{internal_port}", f"http://127.0.0.1:{ingest_port}"
+    # Namespaces built by hand (tests, older callers) may lack the option: one worker, the command's default.
+    ingest_workers = getattr(args, "ingest_workers", 1)
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     # The providers' base URLs (docs/providers.md): this stack's sandbox serves all four.
     provider_env = {f"{kind.upper()}_API_URL": f"{sandbox_url}/{kind}" for kind in ("rails", "cards", "crypto", "kyc")}
@@ -118,6 +120,16 @@ def single_services(args: argparse.Namespace, secret_values: dict[str, str] | No
                 [str(ROOT / ".venv/bin/uvicorn"), "api.internal:app", "--host", "127.0.0.1", "--port",
                  str(internal_port), "--workers", "1", "--no-access-log", *GRACEFUL],
                 "/healthz", {**common, **secrets_of("core"), **core_env}),
+        # The transcript ingest in a process of its own: its redaction (Presidio, spaCy: tens of ms of CPU
+        # per turn, holding the GIL) would otherwise delay core-internal's token exchanges, which every
+        # action waits for during the turn. Rasa's event broker posts here (TRANSCRIPT_INGEST_URL). It is
+        # the core's code with the core's settings, hence the core's secrets (TRANSCRIPT_INGEST_SECRET to
+        # verify batches, PII_ENCRYPTION_KEY to seal originals) and its metrics directory.
+        Service("core-ingest", ingest_port,
+                [str(ROOT / ".venv/bin/uvicorn"), "api.internal:ingest_app", "--host", "127.0.0.1", "--port",
+                 str(ingest_port), "--workers", str(ingest_workers), "--no-access-log", *GRACEFUL,
+                 "--timeout-worker-healthcheck", str(WORKER_READY_SECONDS)],
+                "/healthz", {**common, **secrets_of("core"), **core_env}),
         Service("actions", args.actions_port,
                 [str(ROOT / ".venv-bot/bin/python"), "-m", "actions.server", "--host", "127.0.0.1", "--port",
                  str(args.actions_port)],
@@ -132,7 +144,7 @@ def single_services(args: argparse.Namespace, secret_values: dict[str, str] | No
                  "--enable-api"],
                 "/webhooks/rest/",
                 {**common, **secrets_of("rasa"), "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
-                 "TRANSCRIPT_INGEST_URL": f"{internal_url}/v1/transcripts/events",
+                 "TRANSCRIPT_INGEST_URL": f"{ingest_url}/v1/transcripts/events",
                  "REDIS_HOST": redis.hostname or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
                  "REDIS_TRACKER_DB": str(args.redis_tracker_db), "REDIS_LOCK_DB": str(args.redis_tracker_db)}),
     ]
@@ -260,6 +272,13 @@ def wait_healthy(stack: str, service: Service, pid: int, deadline: float) -> Non
 def up(args: argparse.Namespace) -> None:
     todo: list[tuple[Service, int]] = []
     stack = services(args, resolve_secrets())
+    # The ports follow from a few options (the internal listener and the ingest are the core's + 1 and + 2):
+    # a --core-port two below --rasa-port would give two services one port, and the second would fail late.
+    ports = [s.port for s in stack if s.port is not None]
+    if clashes := sorted({p for p in ports if ports.count(p) > 1}):
+        sys.exit("these services would share a port: " + ", ".join(
+            f"{p}: {' and '.join(s.name for s in stack if s.port == p)}" for p in clashes) +
+            "; choose other --core-port / --rasa-port / --actions-port / --sandbox-port")
     if not any(running_pid(args.name, s) for s in stack if s.name.startswith("core")):
         reset_metrics(args.name)
     missing = []
@@ -414,6 +433,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--core-workers", type=int, default=int(os.environ.get("CORE_WORKERS", "2")))
     parser.add_argument("--saga-workers", type=int, default=int(os.environ.get("SAGA_WORKERS", "2")))
+    # One is enough for a few turns a second (a turn's redaction is 22-47 ms); each more takes a core's
+    # worth of redaction and loads its own Presidio (docs/scaling.md).
+    parser.add_argument("--ingest-workers", type=int, default=int(os.environ.get("INGEST_WORKERS", "1")),
+                        help="core-ingest's uvicorn workers (transcript redaction)")
     parser.add_argument("--sandbox-port", type=int, help="default: the core's port + 100 (8100)")
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bankbot"))

@@ -58,8 +58,8 @@ def test_down_of_a_stack_that_never_ran_stops_nothing(tmp_path) -> None:
     # Even in production without a single secret: stopping needs none.
     result = _stack("down", "--name", "nothing-here", env=_env(tmp_path, ENVIRONMENT="production"))
     assert result.returncode == 0, result.stderr
-    # sandbox, two saga workers, core, its internal listener, action server, Rasa
-    assert result.stdout.count("not running") == 7
+    # sandbox, two saga workers, core, its internal listener, its transcript ingest, action server, Rasa
+    assert result.stdout.count("not running") == 8
 
 
 def test_missing_python310_is_explained(tmp_path) -> None:
@@ -94,8 +94,9 @@ def test_each_service_gets_exactly_the_secrets_it_reads() -> None:
     values = {name: environment.generate(name) for name in environment.BY_NAME}
     for service in stack.services(ARGS, values):
         given = {name for name in service.env if name in environment.BY_NAME}
-        # The internal listener is the core's second door (api/internal.py): the same settings, the same secrets.
-        reader = {"core-internal": "core"}.get(service.name, service.name.rsplit("-", 1)[0]
+        # The internal listener and the ingest are the core's other doors (api/internal.py): the same settings,
+        # the same secrets.
+        reader = {"core-internal": "core", "core-ingest": "core"}.get(service.name, service.name.rsplit("-", 1)[0]
                                                 if service.name.startswith("saga-worker") else service.name)
         reader = "worker" if reader == "saga-worker" else reader
         assert given == set(environment.names_for(reader)), service.name
@@ -123,3 +124,49 @@ def test_uvicorn_drains_for_less_than_the_stop_waits() -> None:
         if "uvicorn" in service.argv[0]:
             assert service.argv[service.argv.index("--timeout-graceful-shutdown") + 1] == str(
                 stack.GRACEFUL_SHUTDOWN_SECONDS), service.name
+
+
+def test_the_transcript_ingest_has_its_own_loopback_process_and_rasa_posts_there() -> None:
+    """core-ingest (the core's port + 2) serves the event broker, so redaction never delays core-internal's
+    token exchanges; the action server still trades its grants at core-internal."""
+    from scripts import stack
+
+    args = argparse.Namespace(**{**vars(ARGS), "core_port": 8000, "rasa_port": 5005, "actions_port": 5055,
+                                 "sandbox_port": 8100})
+    services = {s.name: s for s in stack.services(args, {})}
+    ingest = services["core-ingest"]
+    assert ingest.port == 8002 and ingest.health_url == "http://127.0.0.1:8002/healthz"
+    assert ingest.argv[1:3] == ["api.internal:ingest_app", "--host"]
+    assert ingest.argv[ingest.argv.index("--host") + 1] == "127.0.0.1"
+    assert ingest.argv[ingest.argv.index("--workers") + 1] == "1"
+    assert ingest.env["PROMETHEUS_MULTIPROC_DIR"] == services["core"].env["PROMETHEUS_MULTIPROC_DIR"]
+    assert services["rasa"].env["TRANSCRIPT_INGEST_URL"] == "http://127.0.0.1:8002/v1/transcripts/events"
+    assert services["actions"].env["CORE_INTERNAL_URL"] == "http://127.0.0.1:8001"
+    assert services["core-internal"].argv[1] == "api.internal:app"
+    more = stack.services(argparse.Namespace(**{**vars(args), "ingest_workers": 2}), {})
+    ingest = next(s for s in more if s.name == "core-ingest")
+    assert ingest.argv[ingest.argv.index("--workers") + 1] == "2"
+
+
+def test_the_ingest_app_serves_the_ingest_and_nothing_else() -> None:
+    from fastapi.testclient import TestClient
+
+    from api.internal import app, ingest_app
+
+    with TestClient(ingest_app) as client:  # runs the lifespan: Presidio warms up before the first batch
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/v1/transcripts/events", json={"events": []}).status_code == 401  # unsigned
+        assert client.post("/v1/auth/service-token", json={}).status_code == 404
+        assert client.get("/metrics/").status_code == 404
+    client = TestClient(app)
+    assert client.post("/v1/auth/service-token", json={}).status_code == 422
+    assert client.post("/v1/transcripts/events", json={"events": []}).status_code == 401  # still accepted here
+
+
+def test_up_refuses_ports_two_services_would_share(tmp_path) -> None:
+    # The ingest is the core's port + 2: a core two below Rasa would put both on one port.
+    result = _stack("up", "--name", "clashtest", "--core-port", "18983", "--rasa-port", "18985", "--actions-port",
+                    "18986", env=_env(tmp_path))
+    assert result.returncode != 0
+    assert "18985: core-ingest and rasa" in result.stderr, result.stderr
+    assert not (REPO_ROOT / "var" / "run" / "clashtest").exists()  # refused before anything, metrics included

@@ -8,7 +8,9 @@ service of a stack gets SIGTERM and is started again (`python -m scripts.stack r
   the balances moved by exactly what the clients were told, and the ledger reconciles;
 - the clients saw only retryable errors (connection errors, 502/503/504, 409 in flight);
 - every service answered its health check again, within a bound (printed per service);
-- the core drains on SIGTERM: chat turns in flight when it got the signal complete with 200.
+- the core drains on SIGTERM: chat turns in flight when it got the signal complete with 200;
+- the transcript ingest (core-ingest) is off the turn's path: chat is answered while it is away, and the
+  customer lines said meanwhile reach the transcript once it is back (Rasa's event broker retries).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -34,11 +37,14 @@ pytestmark = pytest.mark.e2e
 # Seconds from SIGTERM to healthy again. Rasa loads TensorFlow and the model, and every core worker loads
 # Presidio and spaCy before it serves (api/main.py warms them up): tens of seconds each on two busy
 # cores (measured: core 37 s, Rasa 20 s, docs/operations.md). Every other service imports and binds.
-READY_WITHIN = {"rasa": 150.0, "core": 90.0}
+READY_WITHIN = {"rasa": 150.0, "core": 90.0, "core-ingest": 90.0}  # core-ingest warms Presidio up too
 READY_WITHIN_DEFAULT = 30.0
 # Which successes show that a restarted service serves the clients again.
-SERVES = {"core": "transfer", "core-internal": "chat", "actions": "chat", "rasa": "chat",
+SERVES = {"core": "transfer", "core-internal": "chat", "core-ingest": "chat", "actions": "chat", "rasa": "chat",
           "saga-worker-1": "transfer", "sandbox": "transfer"}
+# How long the broker may take to deliver what queued up while the ingest was away (its backoff, then
+# redaction of the backlog on a busy machine).
+TRANSCRIPT_CATCH_UP_SECONDS = 120.0
 IN_FLIGHT_TURNS = 2
 
 
@@ -58,6 +64,7 @@ def test_restarting_each_service_under_load_loses_and_doubles_nothing(restart_st
         timings["core"] = _restart_core_while_turns_are_in_flight(stack, load)
         for service in ("actions", "rasa", "saga-worker-1", "core-internal", "sandbox"):
             timings[service] = _restart(stack, service, load)
+        timings["core-ingest"], said, since, until = _restart_ingest(stack, load)
     finally:
         load.stop()
 
@@ -69,6 +76,8 @@ def test_restarting_each_service_under_load_loses_and_doubles_nothing(restart_st
           f"transfer p95 {percentile(tally.latencies_ms['transfer'], 0.95):.0f} ms (retries included)")
 
     assert not tally.errors, f"clients saw errors that are not retryable: {tally.errors}"
+    stored = _wait_for_user_lines(stack.database_url, since, until, said)
+    print(f"transcript: {said} turns answered around the ingest's restart, {stored} of their lines stored")
     for service, figures in timings.items():
         assert figures["stop_s"] + figures["start_s"] <= READY_WITHIN.get(service, READY_WITHIN_DEFAULT), (
             service, figures)
@@ -117,6 +126,34 @@ def _restart(stack: RestartStack, service: str, load: Load) -> dict[str, float]:
     served = load.tally.snapshot().get(SERVES[service], 0)
     figures["clients_s"] = load.wait_for(SERVES[service], served, timeout=120)
     return figures
+
+
+def _restart_ingest(stack: RestartStack, load: Load) -> tuple[dict[str, float], int, datetime, datetime]:
+    """Restart core-ingest with chat turns going on; the turns answered meanwhile and the window they were
+    said in. Chat pauses (nothing in flight) at both ends, so every turn of the window was said inside it."""
+    load.pause_chat()
+    before, since = load.tally.snapshot().get("chat", 0), datetime.now(UTC)
+    load.resume_chat()
+    figures = _restart(stack, "core-ingest", load)
+    load.pause_chat()
+    said, until = load.tally.snapshot().get("chat", 0) - before, datetime.now(UTC)
+    load.resume_chat()
+    return figures, said, since, until
+
+
+def _wait_for_user_lines(database_url: str, since: datetime, until: datetime, said: int) -> int:
+    """The customer lines said in [since, until] once the broker has delivered them: at least one per turn
+    answered (a retried turn may have reached Rasa twice). An AssertionError if they do not arrive."""
+    deadline = time.monotonic() + TRANSCRIPT_CATCH_UP_SECONDS
+    while True:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            stored = conn.execute("SELECT count(*) FROM transcript_messages WHERE role = 'user' AND "
+                                  "sent_at BETWEEN %s AND %s", (since, until)).fetchone()[0]
+        if stored >= said:
+            return stored
+        assert time.monotonic() < deadline, (f"{said} turns answered around the ingest's restart, only {stored} of "
+                                             f"their lines in the transcript after {TRANSCRIPT_CATCH_UP_SECONDS:.0f} s")
+        time.sleep(1)
 
 
 def _restart_core_while_turns_are_in_flight(stack: RestartStack, load: Load) -> dict[str, float]:
