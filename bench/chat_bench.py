@@ -2,9 +2,11 @@
 same way in the same run.
 
     .venv/bin/python -m bench.chat_bench [--levels 1,5,10,20,40] [--seconds 20] [--long-turns 80] [--no-stock]
+                                         [--plot PATH]    # a short comparison run: keep docs/img's plot
 
 Starts core, action server, Rasa, sandbox and saga workers (scripts/stack.py) on ports 38200/35205/35255/
-38300 against a new database seeded with the demo people and 40 synthetic customers, then for each level
+38300 (the core's internal listener and transcript ingest on 38201/38202) against a new database seeded
+with the demo people and 40 synthetic customers, then for each level
 N runs Locust headless (bench/chat_locust.py): N virtual customers, each signed in once, each script a new
 conversation (balance, spending and its follow-up, search, transfer and confirmation, lost-card report,
 FAQ), closed loop, for --seconds. Then one conversation of --long-turns FAQ turns (does a turn cost more
@@ -12,9 +14,12 @@ as the conversation grows?). Then the stock bot (`rasa init`, trained once, cach
 DIET + TED, REST channel, no action server) under the same levels. Percentiles are exact, from every
 turn's latency; throughput is turns per second of the level's measured window.
 
-Prints a table per level and turn type, writes docs/img/chat_latency.png and var/bench/chat.json, and
+Prints a table per level and turn type, with the mean time of each of the action server's calls to the core
+during the level (its action_core_call_seconds: which core call a turn waits for under load), writes
+docs/img/chat_latency.png (or --plot) and var/bench/chat.json, and
 last: `chat_p50_ms_at_1=... chat_p95_ms_at_20=... turns_per_s=... stock_rasa_turns_per_s=...
-vs_stock_rasa=... errors=...` (throughputs at 20 conversations), then more pairs.
+vs_stock_rasa=... errors=...` (throughputs at 20 conversations), then more pairs (service_token_ms_at_20:
+the grant exchange's mean at 20 conversations).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Any
 import httpx
 import psycopg
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.auth.security import hash_password
 from api.config import REPO_ROOT
@@ -52,6 +58,8 @@ STOCK_DIR = REPO_ROOT / "var" / "stock-rasa"
 OUT = REPO_ROOT / "var" / "bench"
 PLOT = REPO_ROOT / "docs" / "img" / "chat_latency.png"
 CUSTOMERS = 40
+NAN = float("nan")
+EXCHANGE_PATH = "/v1/auth/service-token"  # the grant exchange, on the path of every action of a turn
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
 # Load, not limits, is measured: every limit a real customer never reaches is set out of the way.
 UNLIMITED = {"MONEY_RATE_LIMIT": "100000/minute", "CHAT_RATE_LIMIT": "100000/minute",
@@ -67,6 +75,10 @@ class Level:
     errors: int = 0
     seconds: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # The action server's calls to the core during the level, mean ms by path: under load, which core call
+    # a turn waits for (the service-token exchange waited behind transcript redaction when they shared a
+    # process).
+    core_call_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def turns_per_s(self) -> float:
@@ -82,7 +94,37 @@ class Level:
         return {"users": self.users, "turns": self.turns, "errors": self.errors, "turns_per_s": self.turns_per_s,
                 "p50_ms": self.percentile(50), "p95_ms": self.percentile(95), "p99_ms": self.percentile(99),
                 "by_turn": {t: {"p50_ms": self.percentile(50, t), "p95_ms": self.percentile(95, t),
-                                "p99_ms": self.percentile(99, t), "n": len(v)} for t, v in self.latencies.items()}}
+                                "p99_ms": self.percentile(99, t), "n": len(v)} for t, v in self.latencies.items()},
+                "core_call_ms": self.core_call_ms}
+
+
+def core_calls(actions_url: str) -> dict[str, tuple[float, float]]:
+    """The action server's calls to the core so far, per path: (seconds, count) of action_core_call_seconds."""
+    try:
+        text = httpx.get(f"{actions_url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return {}
+    totals: dict[str, tuple[float, float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "action_core_call_seconds":
+            continue
+        for sample in family.samples:
+            path = sample.labels.get("path", "")
+            seconds, count = totals.get(path, (0.0, 0.0))
+            if sample.name.endswith("_sum"):
+                totals[path] = (seconds + sample.value, count)
+            elif sample.name.endswith("_count"):
+                totals[path] = (seconds, count + sample.value)
+    return totals
+
+
+def mean_ms_between(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> dict[str, float]:
+    means = {}
+    for path, (seconds, count) in after.items():
+        seconds0, count0 = before.get(path, (0.0, 0.0))
+        if count > count0:
+            means[path] = (seconds - seconds0) / (count - count0) * 1000
+    return means
 
 
 def seed(database_url: str) -> list[str]:
@@ -181,7 +223,7 @@ def stock_bot() -> subprocess.Popen[bytes]:
     sys.exit("the stock rasa bot did not answer within 300 s")
 
 
-def plot(ours: list[Level], stock: list[Level]) -> None:
+def plot(ours: list[Level], stock: list[Level], path: Path = PLOT) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,8 +243,8 @@ def plot(ours: list[Level], stock: list[Level]) -> None:
     latency.legend(fontsize=7)
     throughput.legend(fontsize=7)
     fig.tight_layout()
-    PLOT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(PLOT, dpi=110)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
 
 
 def at(levels: list[Level], users: int) -> Level | None:
@@ -216,6 +258,9 @@ def print_level(target: str, level: Level) -> None:
     for turn in sorted(level.latencies):
         print(f"    {turn:<9} n={len(level.latencies[turn]):>5} p50={level.percentile(50, turn):>6.0f} "
               f"p95={level.percentile(95, turn):>6.0f} p99={level.percentile(99, turn):>6.0f} ms")
+    if level.core_call_ms:
+        print("    core calls from the action server, mean ms: " + ", ".join(
+            f"{path} {ms:.0f}" for path, ms in sorted(level.core_call_ms.items())), flush=True)
 
 
 def main() -> None:
@@ -224,6 +269,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--long-turns", type=int, default=80)
     parser.add_argument("--no-stock", action="store_true", help="skip the stock rasa comparison")
+    # A short comparison run (fewer levels, shorter) must not replace the plot docs/benchmarks.md shows.
+    parser.add_argument("--plot", type=Path, default=PLOT, help=f"where the plot goes (default {PLOT})")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     assert max(levels) <= CUSTOMERS, f"at most {CUSTOMERS} concurrent customers"
@@ -233,13 +280,17 @@ def main() -> None:
     ours: list[Level] = []
     with temporary_database(prefix="bankbot_chatbench") as url:
         usernames = seed(url)
-        stack("up", url)
         try:
+            # Inside the try: an `up` that fails half way (a port taken) leaves started services to stop.
+            stack("up", url)
             host = f"http://127.0.0.1:{PORTS['core']}"
             run_level(target="bank", host=host, users=2, seconds=5, usernames=usernames)  # warm-up, not counted
+            actions_url = f"http://127.0.0.1:{PORTS['actions']}"
             for users in levels:
+                before = core_calls(actions_url)
                 ours.append(run_level(target="bank", host=host, users=users, seconds=args.seconds,
                                       usernames=usernames))
+                ours[-1].core_call_ms = mean_ms_between(before, core_calls(actions_url))
                 print_level("stack", ours[-1])
             long = long_conversation(host, usernames[-1], args.long_turns) if args.long_turns >= 20 else {}
             if long:
@@ -259,7 +310,7 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=60)
-    plot(ours, stock)
+    plot(ours, stock, args.plot)
     (OUT / "chat.json").write_text(json.dumps({"stack": [lv.summary() for lv in ours],
                                                "stock": [lv.summary() for lv in stock], "long": long}, indent=1))
     one, twenty, stock_twenty = at(ours, 1), at(ours, 20), at(stock, 20)
@@ -275,6 +326,7 @@ def main() -> None:
         "balance_p95_ms_at_20": f"{twenty.percentile(95, 'balance'):.0f}" if twenty else "nan",
         "spending_p95_ms_at_20": f"{twenty.percentile(95, 'spending'):.0f}" if twenty else "nan",
         "turn80_vs_turn1": f"{long['ratio']:.2f}" if long else "nan",
+        "service_token_ms_at_20": f"{twenty.core_call_ms.get(EXCHANGE_PATH, NAN):.0f}" if twenty else "nan",
         "stock_errors": str(sum(lv.errors for lv in stock)),
     }
     print(" ".join(f"{k}={v}" for k, v in pairs.items()))
