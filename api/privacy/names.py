@@ -113,6 +113,16 @@ def _without_lower_edges(text: str, start: int, end: int) -> tuple[int, int]:
     return capital[0][0], capital[-1][1]
 
 
+# "I am in Assen", "grew up in Žamberk": a lone word the model calls a person right after "in" is a place.
+AFTER_IN = re.compile(r"(?:^|[^\w])in[ \t]+$", re.IGNORECASE)
+
+
+def placed_after_in(text: str, start: int, end: int) -> bool:
+    """A one-word model name right after "in", not a possessive ("in Anna's name" is a person)."""
+    return " " not in text[start:end].strip() and AFTER_IN.search(text, max(0, start - 4), start) is not None \
+        and not text.startswith(("'s", "’s"), end)
+
+
 class ModelNameRecognizer(LocalRecognizer):
     """PERSON from the spaCy model's entities (PERSON, and ORG spans shaped like a personal name)."""
 
@@ -132,7 +142,7 @@ class ModelNameRecognizer(LocalRecognizer):
             if ent.label_ == "PERSON" or (ent.label_ == "ORG" and name_shaped(ent.text)):
                 start, end = _without_lower_edges(text, ent.start_char, ent.end_char)
                 start, end = widen(text, *_without_title(text, start, end))
-                if plausible_name(text[start:end]):
+                if plausible_name(text[start:end]) and not placed_after_in(text, start, end):
                     results.append(RecognizerResult("PERSON", start, end, MODEL_SCORE, recognition_metadata={
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))

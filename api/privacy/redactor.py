@@ -13,6 +13,7 @@ from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
 from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers
 from api.privacy.operators import operator_for
 from api.privacy.patterns import addresses
+from api.privacy.person_cues import cue_names, pair_mates
 
 MAX_CHARS = 20_000  # chat messages are capped far below this (CHAT_TEXT_MAX_CHARS); a guard, not a limit
 
@@ -60,8 +61,10 @@ def find(text: str, known: KnownPII | None = None,
     addresses.extend(text, results)  # the flat, town and postcode after a street line
     results += speakers(text)  # "Irina: ...\nKimberly: ..." in a pasted dialogue
     results += cued_names(text)  # "said Tejka to Julie", "Don't go to town, Bethany!"
+    results += cue_names(text)  # "Ingþór's kid", "Rebecca is a very sympathetic person"
     results += names_above_addresses(text, results)  # "Satu Waltari" on the line above her address
     results += list_mates(text, results)  # "Harvey, Jacob, Shawn and Emily" when two are names
+    results += pair_mates(text, results)  # "Mudrová and Cross" when one is a name
     results += other_mentions(text, results)  # a name found once is redacted at every mention
     return _merge(results)
 

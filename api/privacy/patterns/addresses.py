@@ -69,9 +69,24 @@ CROSS_WORD = f"(?:{CAP_WORD}|\\d{{1,5}}(?:st|nd|rd|th)?\\.?|{ANY_WORD})"
 CORNER = (r"(?<![\w])((?i:the[ \t]+)?(?i:corner)[ \t]+(?i:of)[ \t]+" + CROSS_WORD + r"(?:[ \t]+" + CROSS_WORD
           + r"){0,5}?[ \t]+(?i:and|&)[ \t]+(?:" + NOT_CALENDAR + CAP_WORD + r"|\d{1,5}(?:st|nd|rd|th)?\b)(?:[ \t]+"
           + NOT_TOWN_WORD + CAP_WORD + r"){0,3})")
+# A street named without its number after a place preposition: "shows on Rothstein Drive", "lives off Jildert
+# Knoll". Only street types (USPS and British), capitalised as in a name; words that also name a place that
+# is no street (station, park, mall, club, centre, port, lake...) are left out, so "at Shell Station" and
+# "at Westfield Mall" stay readable.
+_STREET_TYPES = """Street Streets Road Roads Avenue Avenues Lane Lanes Drive Drives Close Way Ways Court Courts Place
+Boulevard Terrace Terraces Crescent Gardens Grove Groves Square Squares Mews Parkway Parkways Circle Circles Highway
+Walk Parade Quay Wharf Crossing Trail Trails Loop Pike Alley Plaza Causeway Ridge Ridges Path Turnpike Bypass
+Expressway Freeway Motorway Overpass Underpass Skyway Spur Stravenue Throughway Trace Trafficway Knoll Knolls
+Brook Brooks Mill Mills Point Points Row Rise Hill Hills Heights Meadow Meadows Hollow Glen Dale Vale Vista
+Crest Cove Coves Bend Bluff Bluffs Cliff Cliffs Creek Fork Forks Pines Ramp Run Shoal Shoals Spring Springs"""
+STREET_TYPE = "(?:" + "|".join(_STREET_TYPES.split()) + ")"
+NAME_PART = f"[{UPPER}][{LOWER}'’\\-]*[{LOWER}]"
+NAMED_STREET = (r"(?<![\w])(?i:on|at|along|down|up|off|near|onto|via)[ \t]+(" + NOT_TOWN_WORD + NOT_CALENDAR + NAME_PART
+                + r"(?:[ \t]+" + NAME_PART + r"){0,2}?[ \t]+" + STREET_TYPE + r")(?![\w'’])")
 # Rules that need no digit in the text (the others are skipped when it holds none).
 NO_DIGIT_RULES = (
     Rule("street corner", re.compile(CORNER), {1: "STREET_ADDRESS"}, 0.6),
+    Rule("named street after a place preposition", re.compile(NAMED_STREET), {1: "STREET_ADDRESS"}, 0.55),
 )
 
 # What may follow a street line and still be the same address: a unit, a postcode, a town or a country,
