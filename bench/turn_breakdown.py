@@ -11,6 +11,8 @@ Runs K turns of each type (balance, spending, FAQ), one at a time, and prints pe
     rasa         median of the relay to Rasa (Server-Timing `rasa`): NLU, policies, tracker, actions
     actions      mean per turn of the action server's action_run_seconds (its /metrics, before/after)
     core_calls   mean per turn of the actions' calls to the core (action_core_call_seconds)
+    token_exchange  the part of core_calls spent trading grants for service tokens (path
+                 /v1/auth/service-token on core-internal): on every action's path, so it is named apart
     rasa_only    rasa minus actions: Rasa's own share (NLU, policies, tracker and lock store, HTTP)
     rasa_nlu, rasa_policies, rasa_tracker, rasa_lock, rasa_actions
                  mean per turn of Rasa's rasa_phase_seconds (bot/bankbot_timing.py): the NLU pipeline, the
@@ -48,6 +50,7 @@ TURNS = {
 
 
 _unreachable: set[str] = set()
+GRANT_EXCHANGE_PATH = "/v1/auth/service-token"  # a label of action_core_call_seconds (actions/core_client.py)
 
 
 @dataclass
@@ -166,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         row = {"total": statistics.median(turns.total), "core": statistics.median(turns.core),
                "rasa": statistics.median(turns.rasa), "actions": per_turn["action_run_seconds"],
                "core_calls": per_turn["action_core_call_seconds"],
+               "token_exchange": per_turn.get(f"action_core_call_seconds:{GRANT_EXCHANGE_PATH}", 0.0),
                "redaction": per_turn["bankbot_redaction_seconds"]}
         row["rasa_only"] = max(row["rasa"] - row["actions"], 0.0)
         phase = {p: per_turn.get(f"rasa_phase_seconds:{p}", 0.0) for p in
