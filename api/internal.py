@@ -12,8 +12,8 @@ Why the ingest has a process of its own (core-ingest, scripts/stack.py): redacti
 costs 22-47 ms of CPU per turn's batch and holds the GIL while it runs. In one process with the token
 exchange, every action's `POST /v1/auth/service-token` waited behind the previous turn's redaction, on
 the chat turn's critical path; the ingest is off that path (the broker posts after the turn, and retries).
-`app` still mounts the ingest route too, so a caller configured with the old URL keeps working and one
-process can serve everything (the in-process tests); nothing in the stack or compose sends batches there.
+So `app` neither serves the ingest nor loads Presidio (about 250 MB and seconds of warm-up per start);
+the in-process tests build one app with both (`create_internal_app(with_ingest=True)`).
 
 Metrics: every core process writes its samples to PROMETHEUS_MULTIPROC_DIR when it is set (the public
 workers and core-ingest included; scripts/stack.py empties it at each start), and /metrics on `app` adds
@@ -70,16 +70,23 @@ def metrics_app(database_url: str | None = None) -> ASGIApp:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await db_async.close_all()
+
+
+@asynccontextmanager
+async def ingest_lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(privacy.warm_up)  # the transcript ingest redacts: load Presidio before the first batch
     yield
     await db_async.close_all()
 
 
-def _listener(title: str, routers: Iterable[APIRouter]) -> FastAPI:
+def _listener(title: str, routers: Iterable[APIRouter], *, ingest: bool) -> FastAPI:
     """An internal app: the core's settings, problem answers, body limit and request ids, these routers."""
     settings = get_settings()
     configure(settings.log_level)
-    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title=title, lifespan=ingest_lifespan if ingest else lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
     problems.install(app)
     for router in (health_router, *routers):
         app.include_router(router)
@@ -88,10 +95,11 @@ def _listener(title: str, routers: Iterable[APIRouter]) -> FastAPI:
     return app
 
 
-def create_internal_app() -> FastAPI:
-    """core-internal: the token exchange and the metrics of every core process (and the ingest route, for
-    callers still configured with this listener's URL)."""
-    app = _listener("Bankbot core (internal)", (auth_internal_router, transcripts_internal_router))
+def create_internal_app(*, with_ingest: bool = False) -> FastAPI:
+    """core-internal: the token exchange and the metrics of every core process; with the ingest too for
+    tests that run the whole core in one process."""
+    routers = (auth_internal_router, transcripts_internal_router) if with_ingest else (auth_internal_router,)
+    app = _listener("Bankbot core (internal)", routers, ingest=with_ingest)
     app.mount("/metrics", metrics_app(get_settings().database_url))
     return app
 
@@ -99,7 +107,7 @@ def create_internal_app() -> FastAPI:
 def create_ingest_app() -> FastAPI:
     """core-ingest: the event broker's transcript batches and health, nothing else. Its redaction metrics
     reach Prometheus through the shared multiprocess directory and core-internal's /metrics."""
-    return _listener("Bankbot core (transcript ingest)", (transcripts_internal_router,))
+    return _listener("Bankbot core (transcript ingest)", (transcripts_internal_router,), ingest=True)
 
 
 app = create_internal_app()

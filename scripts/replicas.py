@@ -19,35 +19,32 @@ import sys
 from scripts.stack import ROOT, Service, single_services
 
 REPLICA_PORT_STEP = 20
-REPLICATED = ("core", "core-internal", "actions", "rasa")
-# Not yet in the replicated layout: each core-internal replica still serves the transcript ingest
-# (api/internal.py keeps the route), and the Rasas post their batches there through the balancer, as
-# before core-ingest existed. Replicating core-ingest behind its own balancer port (the core's + 2) is
-# the next step; tests/test_balancer.py pins the replicated layout's service names and URLs.
-NOT_REPLICATED_YET = ("core-ingest",)
+REPLICATED = ("core", "core-internal", "core-ingest", "actions", "rasa")
 
 
 def services(args: argparse.Namespace, secret_values: dict[str, str] | None = None) -> list[Service]:
     core_lb, internal_lb = f"http://127.0.0.1:{args.core_port}", f"http://127.0.0.1:{args.core_port + 1}"
+    ingest_lb = f"http://127.0.0.1:{args.core_port + 2}"
     rasa_lb, actions_lb = f"http://127.0.0.1:{args.rasa_port}", f"http://127.0.0.1:{args.actions_port}"
     # Whatever a replica would have called on its own ports goes to the balancer instead.
     through_balancer = {"RASA_URL": rasa_lb, "PUBLIC_BASE_URL": core_lb, "CORE_URL": core_lb,
                         "CORE_INTERNAL_URL": internal_lb, "ACTION_SERVER_URL": f"{actions_lb}/webhook",
-                        "TRANSCRIPT_INGEST_URL": f"{internal_lb}/v1/transcripts/events",
+                        "TRANSCRIPT_INGEST_URL": f"{ingest_lb}/v1/transcripts/events",
                         "SANDBOX_WEBHOOK_BASE_URL": core_lb}
-    upstreams: dict[int, list[str]] = {args.core_port: [], args.core_port + 1: [], args.rasa_port: [],
-                                       args.actions_port: []}
+    upstreams: dict[int, list[str]] = {args.core_port: [], args.core_port + 1: [], args.core_port + 2: [],
+                                       args.rasa_port: [], args.actions_port: []}
     out: list[Service] = []
     for i in range(1, args.replicas + 1):
         shift = REPLICA_PORT_STEP * i
         replica = argparse.Namespace(**{**vars(args), "core_port": args.core_port + shift,
                                         "rasa_port": args.rasa_port + shift, "actions_port": args.actions_port + shift})
         for service in single_services(replica, secret_values):
-            if service.name in NOT_REPLICATED_YET or (service.name not in REPLICATED and i > 1):
+            if service.name not in REPLICATED and i > 1:
                 continue  # one sandbox, one set of saga workers
             env = {k: through_balancer.get(k, v) for k, v in service.env.items()}
             if service.name in REPLICATED:
-                front = {"core": args.core_port, "core-internal": args.core_port + 1, "rasa": args.rasa_port,
+                front = {"core": args.core_port, "core-internal": args.core_port + 1,
+                         "core-ingest": args.core_port + 2, "rasa": args.rasa_port,
                          "actions": args.actions_port}[service.name]
                 upstreams[front].append(f"http://127.0.0.1:{service.port}")
                 service = dataclasses.replace(service, name=f"{service.name}-{i}")
@@ -55,7 +52,8 @@ def services(args: argparse.Namespace, secret_values: dict[str, str] | None = No
     listen = [f"--listen={port}={','.join(urls)}" for port, urls in upstreams.items()]
     out.append(Service("balancer", args.core_port, [str(ROOT / ".venv/bin/python"), "-m", "scripts.balancer", *listen],
                        "/_balancer", {"PYTHONPATH": str(ROOT)}))
-    ports = [s.port for s in out if s.port is not None] + [args.core_port + 1, args.rasa_port, args.actions_port]
+    ports = [s.port for s in out if s.port is not None] + [args.core_port + 1, args.core_port + 2, args.rasa_port,
+                                                                 args.actions_port]
     if len(ports) != len(set(ports)):
         sys.exit(f"--replicas {args.replicas}: the replicas' ports (each {REPLICA_PORT_STEP} apart) collide: "
                  f"{sorted(ports)}; choose other --core-port / --rasa-port / --actions-port")

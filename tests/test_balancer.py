@@ -91,11 +91,11 @@ REPLICATED = argparse.Namespace(name="unit", core_port=18450, rasa_port=18455, a
 def test_replicas_reach_each_other_only_through_the_balancer() -> None:
     services = {s.name: s for s in stack.services(REPLICATED, {})}
     assert sorted(services) == sorted(["sandbox", "saga-worker-1", "saga-worker-2", "balancer", *(
-        f"{name}-{i}" for name in ("core", "core-internal", "actions", "rasa") for i in (1, 2))])
+        f"{name}-{i}" for name in ("core", "core-internal", "core-ingest", "actions", "rasa") for i in (1, 2))])
     for i in (1, 2):
         assert services[f"core-{i}"].env["RASA_URL"] == "http://127.0.0.1:18455"
         assert services[f"rasa-{i}"].env["ACTION_SERVER_URL"] == "http://127.0.0.1:18460/webhook"
-        assert services[f"rasa-{i}"].env["TRANSCRIPT_INGEST_URL"].startswith("http://127.0.0.1:18451/")
+        assert services[f"rasa-{i}"].env["TRANSCRIPT_INGEST_URL"].startswith("http://127.0.0.1:18452/")
         assert services[f"actions-{i}"].env["CORE_URL"] == "http://127.0.0.1:18450"
         assert services[f"actions-{i}"].env["CORE_INTERNAL_URL"] == "http://127.0.0.1:18451"
     assert services["sandbox"].env["SANDBOX_WEBHOOK_BASE_URL"] == "http://127.0.0.1:18450"

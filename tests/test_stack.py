@@ -160,7 +160,7 @@ def test_the_ingest_app_serves_the_ingest_and_nothing_else() -> None:
         assert client.get("/metrics/").status_code == 404
     client = TestClient(app)
     assert client.post("/v1/auth/service-token", json={}).status_code == 422
-    assert client.post("/v1/transcripts/events", json={"events": []}).status_code == 401  # still accepted here
+    assert client.post("/v1/transcripts/events", json={"events": []}).status_code == 404  # core-ingest's only
 
 
 def test_up_refuses_ports_two_services_would_share(tmp_path) -> None:

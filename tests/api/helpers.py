@@ -51,7 +51,7 @@ def internal_client() -> TestClient:
     """The core's internal listener (api/internal.py), in process: where the action server trades grants."""
     from api.internal import create_internal_app
 
-    return TestClient(create_internal_app(), raise_server_exceptions=False)
+    return TestClient(create_internal_app(with_ingest=True), raise_server_exceptions=False)
 
 
 def trade_grant(grant: str, conversation_id: str | None = None, client_secret: str | None = None):

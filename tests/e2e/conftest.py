@@ -25,6 +25,7 @@ MODEL = REPO_ROOT / "var" / "models" / "current.tar.gz"
 PORT_OFFSET = int(os.environ.get("BANKBOT_TEST_PORT_OFFSET", "0"))  # a second run on this machine moves aside
 PORTS = {"core": 18000 + PORT_OFFSET, "rasa": 15005 + PORT_OFFSET, "actions": 15055 + PORT_OFFSET}
 PORTS["core-internal"] = PORTS["core"] + 1  # scripts/stack.py: the core's internal listener is next door
+PORTS["core-ingest"] = PORTS["core"] + 2  # and the transcript ingest after it
 STACK_NAME = f"e2e{PORT_OFFSET or ''}"
 REDIS_URL = f"{TEST_REDIS_BASE}/5"  # the e2e stack's own Redis db (rate limits, idempotency), emptied first
 EVALUATION_MONEY_RATE_LIMIT = "1000/minute"

@@ -1,7 +1,7 @@
 """Bounded work for any input (issue 12), on the real stack: one pathological message cannot occupy the core.
 
 A 2,000-character message built to make a backtracking regex explode is answered within 2 s, while a
-poller of /healthz (public core and internal listener) every ~50 ms sees every answer within 100 ms;
+poller of /healthz (public core, internal listener and transcript ingest) every ~50 ms sees every answer within 100 ms;
 the transcript then holds the redacted line or the fail-closed placeholder, never the raw card number.
 A signed batch of such lines posted straight to the ingest keeps /healthz just as fast. And a batch the
 core keeps failing on is split by the real event broker (Rasa's environment) until the failing event is
@@ -30,6 +30,7 @@ from tests.e2e.conftest import PORTS, STACK_NAME, Stack
 pytestmark = pytest.mark.e2e
 
 INTERNAL_URL = f"http://127.0.0.1:{PORTS['core-internal']}"
+INGEST_URL = f"http://127.0.0.1:{PORTS['core-ingest']}"  # where the event broker posts (core-ingest)
 CHAT_SECONDS = 2.0
 HEALTH_SECONDS = 0.1
 CARD = "4929 1234 5678 9016"  # Luhn-valid: redacted anywhere, so it must never be stored in clear
@@ -51,10 +52,11 @@ def _message(shape: str) -> str:
 
 @contextmanager
 def health_poller(interval: float = 0.05) -> Iterator[list[tuple[str, float, int]]]:
-    """GET /healthz on the public core and the internal listener every `interval` s, in a thread."""
+    """GET /healthz on the public core, the internal listener and the ingest every `interval` s, in a thread."""
     samples: list[tuple[str, float, int]] = []
     stop = threading.Event()
-    urls = {"core": f"http://127.0.0.1:{PORTS['core']}/healthz", "internal": f"{INTERNAL_URL}/healthz"}
+    urls = {"core": f"http://127.0.0.1:{PORTS['core']}/healthz", "internal": f"{INTERNAL_URL}/healthz",
+            "ingest": f"{INGEST_URL}/healthz"}
 
     def run() -> None:
         with httpx.Client(timeout=5) as client:
@@ -92,7 +94,7 @@ def _process_env(service: str) -> dict[str, str]:
 
 
 def _ingest_secret() -> str:
-    return _process_env("core-internal")["TRANSCRIPT_INGEST_SECRET"]
+    return _process_env("core-ingest")["TRANSCRIPT_INGEST_SECRET"]
 
 
 def _transcript_lines(stack: Stack, conversation_id: str, role: str = "user") -> list[dict]:
@@ -144,7 +146,7 @@ def _conversation(database_url: str, username: str = "alice") -> str:
 def _post_batch(events: list[dict], secret: str) -> httpx.Response:
     body = json.dumps({"events": events}).encode()
     timestamp = int(time.time())
-    return httpx.post(f"{INTERNAL_URL}/v1/transcripts/events", content=body, timeout=60, headers={
+    return httpx.post(f"{INGEST_URL}/v1/transcripts/events", content=body, timeout=60, headers={
         "Content-Type": "application/json", "X-Timestamp": str(timestamp),
         "X-Signature": sign(secret, timestamp, body)})
 
@@ -224,7 +226,7 @@ def test_the_broker_dead_letters_the_event_the_core_keeps_failing_on(stack: Stac
                "parse_data": {"intent": {"name": "greet", "confidence": 0.9}}} for i in range(10)]
     events.append({"event": "bot", "sender_id": conversation_id, "timestamp": now + 20, "text": "bot line"})
     driver = subprocess.run([str(REPO_ROOT / ".venv-bot/bin/python"), "-c", BROKER_DRIVER,
-                             f"{INTERNAL_URL}/v1/transcripts/events", _ingest_secret()],
+                             f"{INGEST_URL}/v1/transcripts/events", _ingest_secret()],
                             input=json.dumps(events), capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
     assert driver.returncode == 0, driver.stderr[-3000:]
     outcome = json.loads(driver.stdout.strip().splitlines()[-1])

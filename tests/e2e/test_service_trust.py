@@ -84,8 +84,13 @@ def test_the_action_token_without_a_grant_gets_nothing(stack: Stack) -> None:
 
 def test_the_internal_endpoints_answer_on_the_internal_listener_only(stack: Stack) -> None:
     internal = f"http://127.0.0.1:{PORTS['core-internal']}"
+    ingest = f"http://127.0.0.1:{PORTS['core-ingest']}"
     for path in ("/v1/auth/service-token", "/v1/transcripts/events"):
         assert httpx.post(f"{stack.core_url}{path}", json={}, timeout=30).status_code == 404, path
+    # The ingest is core-ingest's alone; the token exchange core-internal's alone.
+    assert httpx.post(f"{internal}/v1/transcripts/events", json={}, timeout=30).status_code == 404
+    assert httpx.post(f"{ingest}/v1/auth/service-token", json={}, timeout=30).status_code == 404
+    assert httpx.post(f"{ingest}/v1/transcripts/events", json={"events": []}, timeout=30).status_code == 401
     assert httpx.get(f"{stack.core_url}/metrics/", timeout=30).status_code == 404
     # Every core process's requests are counted on the internal listener (a shared multiprocess directory).
     for _ in range(6):
