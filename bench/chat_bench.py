@@ -46,6 +46,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.auth.security import hash_password
 from api.config import REPO_ROOT
+from bench.soak import measure
 from data.seed import DEMO_PASSWORD, load_person, synthetic_people
 from tests.dbutil import temporary_database
 from tests.factories import seed_demo
@@ -58,6 +59,7 @@ STOCK_DIR = REPO_ROOT / "var" / "stock-rasa"
 OUT = REPO_ROOT / "var" / "bench"
 PLOT = REPO_ROOT / "docs" / "img" / "chat_latency.png"
 CUSTOMERS = 40
+STACK = "chat-bench"  # scripts.stack --name: its pid files are where each service's CPU is read
 NAN = float("nan")
 EXCHANGE_PATH = "/v1/auth/service-token"  # the grant exchange, on the path of every action of a turn
 BOT_PYTHON = REPO_ROOT / ".venv-bot" / "bin" / "python"
@@ -79,6 +81,9 @@ class Level:
     # a turn waits for (the service-token exchange waited behind transcript redaction when they shared a
     # process).
     core_call_ms: dict[str, float] = field(default_factory=dict)
+    # CPU each service of the stack spent per turn during the level (ms, its processes and their children):
+    # on 2 shared cores the stack is CPU-bound under load, so this names where a turn's cost goes.
+    cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)
 
     @property
     def turns_per_s(self) -> float:
@@ -95,7 +100,7 @@ class Level:
                 "p50_ms": self.percentile(50), "p95_ms": self.percentile(95), "p99_ms": self.percentile(99),
                 "by_turn": {t: {"p50_ms": self.percentile(50, t), "p95_ms": self.percentile(95, t),
                                 "p99_ms": self.percentile(99, t), "n": len(v)} for t, v in self.latencies.items()},
-                "core_call_ms": self.core_call_ms}
+                "core_call_ms": self.core_call_ms, "cpu_ms_per_turn": self.cpu_ms_per_turn}
 
 
 def core_calls(actions_url: str) -> dict[str, tuple[float, float]]:
@@ -127,6 +132,15 @@ def mean_ms_between(before: dict[str, tuple[float, float]], after: dict[str, tup
     return means
 
 
+def cpu_ms_per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float]:
+    """CPU milliseconds per turn by service between two samples (bench.soak.measure); saga workers summed."""
+    out: dict[str, float] = defaultdict(float)
+    for name, seconds in after.items():
+        if name in before and turns:
+            out[name.split("-worker-")[0] if "worker" in name else name] += (seconds - before[name]) * 1000 / turns
+    return dict(out)
+
+
 def seed(database_url: str) -> list[str]:
     """The demo people and CUSTOMERS synthetic customers; their usernames."""
     seed_demo(database_url)
@@ -139,7 +153,7 @@ def seed(database_url: str) -> list[str]:
 
 
 def stack(command: str, database_url: str) -> None:
-    argv = [sys.executable, "-m", "scripts.stack", command, "--name", "chat-bench",
+    argv = [sys.executable, "-m", "scripts.stack", command, "--name", STACK,
             "--core-port", str(PORTS["core"]), "--rasa-port", str(PORTS["rasa"]),
             "--actions-port", str(PORTS["actions"]), "--database-url", database_url, "--redis-url", REDIS_URL,
             "--redis-tracker-db", str(TRACKER_DB), "--model", str(MODEL), "--core-workers", "2"]
@@ -258,6 +272,10 @@ def print_level(target: str, level: Level) -> None:
     for turn in sorted(level.latencies):
         print(f"    {turn:<9} n={len(level.latencies[turn]):>5} p50={level.percentile(50, turn):>6.0f} "
               f"p95={level.percentile(95, turn):>6.0f} p99={level.percentile(99, turn):>6.0f} ms")
+    if level.cpu_ms_per_turn:
+        print("    CPU per turn by service, ms: " + ", ".join(
+            f"{name} {ms:.1f}" for name, ms in sorted(level.cpu_ms_per_turn.items(), key=lambda kv: -kv[1])),
+            flush=True)
     if level.core_call_ms:
         print("    core calls from the action server, mean ms: " + ", ".join(
             f"{path} {ms:.0f}" for path, ms in sorted(level.core_call_ms.items())), flush=True)
@@ -287,10 +305,11 @@ def main() -> None:
             run_level(target="bank", host=host, users=2, seconds=5, usernames=usernames)  # warm-up, not counted
             actions_url = f"http://127.0.0.1:{PORTS['actions']}"
             for users in levels:
-                before = core_calls(actions_url)
+                before, cpu_before = core_calls(actions_url), measure(STACK)[1]
                 ours.append(run_level(target="bank", host=host, users=users, seconds=args.seconds,
                                       usernames=usernames))
                 ours[-1].core_call_ms = mean_ms_between(before, core_calls(actions_url))
+                ours[-1].cpu_ms_per_turn = cpu_ms_per_turn(cpu_before, measure(STACK)[1], ours[-1].turns)
                 print_level("stack", ours[-1])
             long = long_conversation(host, usernames[-1], args.long_turns) if args.long_turns >= 20 else {}
             if long:
@@ -327,6 +346,9 @@ def main() -> None:
         "spending_p95_ms_at_20": f"{twenty.percentile(95, 'spending'):.0f}" if twenty else "nan",
         "turn80_vs_turn1": f"{long['ratio']:.2f}" if long else "nan",
         "service_token_ms_at_20": f"{twenty.core_call_ms.get(EXCHANGE_PATH, NAN):.0f}" if twenty else "nan",
+        "cpu_ms_per_turn_at_20": f"{sum(twenty.cpu_ms_per_turn.values()):.0f}" if twenty else "nan",
+        "busiest_at_20": max(twenty.cpu_ms_per_turn, key=twenty.cpu_ms_per_turn.__getitem__)
+        if twenty and twenty.cpu_ms_per_turn else "nan",
         "stock_errors": str(sum(lv.errors for lv in stock)),
     }
     print(" ".join(f"{k}={v}" for k, v in pairs.items()))
