@@ -70,13 +70,8 @@ def metrics_app(database_url: str | None = None) -> ASGIApp:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    await db_async.close_all()
-
-
-@asynccontextmanager
-async def ingest_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(privacy.warm_up)  # the transcript ingest redacts: load Presidio before the first batch
+    if app.state.redacts:  # the transcript ingest redacts: load Presidio before the first batch
+        await run_in_threadpool(privacy.warm_up)
     yield
     await db_async.close_all()
 
@@ -85,8 +80,8 @@ def _listener(title: str, routers: Iterable[APIRouter], *, ingest: bool) -> Fast
     """An internal app: the core's settings, problem answers, body limit and request ids, these routers."""
     settings = get_settings()
     configure(settings.log_level)
-    app = FastAPI(title=title, lifespan=ingest_lifespan if ingest else lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.redacts = ingest
     problems.install(app)
     for router in (health_router, *routers):
         app.include_router(router)
