@@ -6,7 +6,8 @@ Jovanović"), cuts some ("Sumaya [Magnusson]"), and calls some companies, towns 
 an ORG span shaped like a personal name (two to four name words, no company or shop word) is a PERSON;
 spans that cannot be a name (lower case, a company suffix, a merchant, one shouted word) are refused. A
 name found once ("My name is Margrethe Sørensen but everyone calls me Margrethe") is redacted wherever
-else it occurs in the text, so a second mention the model misses cannot leak it.
+else it occurs in the text, so a second mention the model misses cannot leak it. Runs of two or three
+capitalised words the model left unlabelled are names when their words are rare in English (rare_names.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import re
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.tokens import Doc
 
+from api.privacy import rare_names
 from api.privacy.letters import LOWER, UPPER
 from api.privacy.ner_gate import NEVER, OPENERS
 from api.privacy.patterns.common import I
@@ -143,10 +146,54 @@ class ModelNameRecognizer(LocalRecognizer):
                 start, end = _without_lower_edges(text, ent.start_char, ent.end_char)
                 start, end = widen(text, *_without_title(text, start, end))
                 if plausible_name(text[start:end]) and not placed_after_in(text, start, end):
-                    results.append(RecognizerResult("PERSON", start, end, MODEL_SCORE, recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+                    results.append(self._result(start, end))
+        results.extend(self._result(*span) for span in rare_runs(text, doc))
         return results
+
+    def _result(self, start: int, end: int) -> RecognizerResult:
+        return RecognizerResult("PERSON", start, end, MODEL_SCORE, recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+
+
+def rare_runs(text: str, doc: Doc) -> list[tuple[int, int]]:
+    """Names of two or three words the model left unlabelled, by the rarity of their words (rare_names.py).
+    Words that are no name ("Yesterday", "Bank", a merchant) are trimmed from either end of a run, and a run
+    with one in the middle is refused."""
+    found = []
+    for start, end in rare_names.candidate_runs(text, doc):
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+        keep = [_name_word(text[s:e]) and not rare_names.inflected_word(text[s:e]) for s, e in words]
+        while keep and not keep[0]:
+            words, keep = words[1:], keep[1:]
+        while keep and not keep[-1]:
+            words, keep = words[:-1], keep[:-1]
+        if len(words) < 2 or not all(keep):
+            continue
+        value = text[words[0][0]:words[-1][1]]
+        if rare_names.rare_name(value.split()) and plausible_name(value) \
+                and not _in_organisation(text, words[0][0], words[-1][1]):
+            found.append((words[0][0], words[-1][1]))
+    return found
+
+
+_COMPANY = """plc ltd limited inc llc llp gmbh ag sa bv nv spa srl oy ab as asa kk corp corporation co company trust
+fund etf reit holdings group orchestra band university"""
+_COMPANY_WORDS = ORG_WORDS | frozenset(_COMPANY.split())
+# Bounded repeats: a run of spaces or of letters costs each match a constant, never the rest of the text.
+CAPITALISED_AFTER = re.compile(f"\\.?(?:[ \\t]{{1,3}}[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}},?){{1,4}}")
+CAPITALISED_BEFORE = re.compile(f"(?:[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}}[ \\t]{{1,3}}"
+                                f"(?:(?:of|de)[ \\t]{{1,3}})?){{1,3}}$")
+
+
+def _in_organisation(text: str, start: int, end: int) -> bool:
+    """Whether the capitalised words around a run name a company or an institution: "Sagar Cements Limited",
+    "The Gabelli Utility Trust", "Banco Bilbao Vizcaya Argentaria SA", "University of Agios Dometios"."""
+    around = ""
+    if m := CAPITALISED_AFTER.match(text, end):
+        around += m.group()
+    if m := CAPITALISED_BEFORE.search(text, max(0, start - 60), start):
+        around += " " + m.group()
+    return any(w in _COMPANY_WORDS for w in re.split(r"[\s.,&]+", around.lower()) if w)
 
 
 # "Harvey, Jacob, Shawn and Emily": a list of single capitalised words.

@@ -3,8 +3,9 @@
 The model misses many single first names in prose ("Ingþór's kid", "Rebecca is a very sympathetic person",
 "had given Lorenza his address", "Mudrová and Cross were engineers"). Each cue below is a construction
 English uses for people and rarely for anything else: a possessive before a family word, "is a ... person",
-a verb that gives or tells something to someone followed by a possessive, and a name paired by "and" with a
-name already found. The candidate must pass the same word checks as every other name rule.
+a verb that gives or tells something to someone followed by a possessive, a name paired with the speaker
+("Ernst and I", "me and Ty"), a message passed on ("Tell Yukiyo I said thanks"), and a name paired by "and"
+with a name already found. The candidate must pass the same word checks as every other name rule.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ CUES = (
                f"(?:[{LOWER}\\-]+[ \\t]+){{0,3}}?{_PERSON_NOUN}\\b"),
     # "had given Lorenza his address" (his or her: "I gave Barclays my details" is about a company)
     re.compile(f"\\b{_TELLS}[ \\t]+({_NAME}(?:[ \\t]{_NAME})?){_END}[ \\t]+(?:his|her)\\b"),
+    # "Ernst and I share the pot", "Ty and me", "me and Vachel": the speaker paired with someone
+    re.compile(f"(?<![{UPPER}{LOWER}'’])({_NAME}){_END}[ \\t]+(?:and|&)[ \\t]+(?:I|me)\\b"),
+    re.compile(f"\\b(?i:me|myself)[ \\t]+(?:and|&)[ \\t]+({_NAME}){_END}"),
+    # "Tell Yukiyo I said thanks", "ask Louis to call me": a message passed to someone
+    re.compile(f"\\b(?i:tell|ask|remind)[ \\t]+({_NAME}){_END}[ \\t]+"
+               r"(?:I|I'm|I've|that|to|about|not|we|you|he|she|they|if|when|why|how)\b"),
 )
 PAIR = re.compile(f"(?<![{UPPER}{LOWER}'’])({_NAME})[ \\t]+(?:and|&)[ \\t]+({_NAME}){_END}")
 

@@ -121,6 +121,10 @@ class FastPhoneRecognizer(PhoneRecognizer):
             # libphonenumber's plan or not: nothing else a customer types starts with "+" and 8+ digits.
             # ("00..." may be an account number: it must be VALID.)
             abroad = cand.group().startswith("+")
+            # At home, a number after an account, order or reference word is that, not a phone number,
+            # as for the phone rules (patterns/phones.py).
+            if not abroad and phones.NOT_A_PHONE.search(text, max(0, cand.start() - 30), cand.start()):
+                continue
             leniency = phonenumbers.Leniency.POSSIBLE if abroad else self.leniency
             for region in self._regions(cand.group()):
                 for match in phonenumbers.PhoneNumberMatcher(cand.group(), region, leniency=leniency):
@@ -150,7 +154,7 @@ def builtin_recognizers() -> list[EntityRecognizer]:
                             # caught by the phone rule in patterns/personal.py, which knows orders.
                             context=["phone", "mobile", "call", "cell", "tel", "telephone", "landline",
                                      "whatsapp", "text", "contact", "reach", "ring", "phones", "mob",
-                                     "cellphone"]),
+                                     "cellphone", "dial", "fax", "sms", "voicemail"]),
         # 9 to 17 digits: 8-digit numbers are our own ACCOUNT_NUMBER format (patterns/banking.py).
         # Not after a letter or hyphen, so "TX-123456789" stays a transaction id.
         DigitUsBankRecognizer(
