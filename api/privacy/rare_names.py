@@ -2,7 +2,7 @@
 
 The model misses many full names of people from outside the English-speaking world ("Can I add Zarita
 Akhtakhanov to my account?", "Yesterday Henryka Woźniak called"): it has seen few such words. What such a
-name does have is words that written English almost never uses. `wordfreq` (MIT code; its data from
+name does have is words that written English almost never uses. `wordfreq` (Apache-2.0 code; its data from
 public corpora, CC BY-SA 4.0, in the wheel: nothing is downloaded) gives each word's frequency on the Zipf
 scale (log10 of uses per billion words: "the" 7.7, "bank" 5.2, "Angus" 3.6, "Hardacre" 1.5, "Woźniak" 0).
 

@@ -14,6 +14,7 @@ import re
 
 from presidio_analyzer import RecognizerResult
 
+from api.privacy import rare_names
 from api.privacy.letters import LOWER, UPPER
 from api.privacy.patterns.common import I
 from api.privacy.patterns.personal import EIRCODE, UK_POSTCODE
@@ -46,7 +47,8 @@ TYPE_STREET_NUMBER = (r"(?<![\w.])(" + TYPE_FIRST + r"[ \t]+" + CAP_WORD + r"(?:
 GLUED_SUFFIX = (r"(?:gata|gatan|vägen|väg|vej|veien|vegen|vei|gade|gate|bakken|bakke|stræde|straat|laan|weg|wijk|"
                 r"dreef|singel|kade|gracht|plein|strasse|straße|gasse|platz|allee|ring|katu|tie|polku|kuja|utca|"
                 r"ulica|ulice|cesta|sokak|sokağı|caddesi|torget|torg|plass|plads)")
-SUFFIX_WORD = r"(?:allé|alle|vei|vej|gate|gata|gade|straat|laan|weg|utca|út|cesta|ulica|ulice|tér|náměstí)"
+SUFFIX_WORD = (r"(?:allé|alle|vei|vej|gate|gata|gade|straat|laan|weg|utca|út|u\.|cesta|ulica|ulice|tér|náměstí|"
+               r"põik|tee|tänav|mnt\.?|iela|gatve|prospekt|sokak|caddesi)")
 NORDIC_STREET = (r"(?<![\w.])([" + UPPER + r"][" + LOWER + r"]+" + GLUED_SUFFIX + r"|[" + UPPER + r"][" + LOWER
                  + r"\-]+[ \t]+" + SUFFIX_WORD + r")[ \t]+(\d{1,4}[A-Za-z]?)(?![\w/:]|[.,]\d)")
 PO_BOX = r"\b((?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|PO[ \t]+Box)[ \t]+\d{1,6})\b"
@@ -54,7 +56,26 @@ MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
             r"|(?:USNS|USNV|USS|USCGC)[ \t]+" + CAP_WORD + r")"
             r"(?:[ \t]*,?[ \t]*\r?\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?)\b")
 
+# A street of one rare word and its number after a place word, as most of Europe writes it: "meet me at
+# Kläppinge 86", "enter on Sundabakki 74", "to Καλαμπάκα 33". The word must be rare in English
+# (rare_names.py), so "at Gate 22", "on Platform 9", "in Room 101" and "to Tesco 24" stay readable.
+RARE_STREET = (r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto)[ \t]+([" + UPPER + r"][" + LOWER
+               + r"'’\-]{2,40}[ \t]{1,3}\d{1,4}[A-Za-z]?)(?![\w/:%]|[.,]\d)")
+
+
+def _rare_street(value: str) -> bool:
+    word = value.split()[0].lower()
+    return rare_names.zipf(word) < rare_names.RARE and word not in NOT_A_STREET
+
+
+_NOT_A_STREET = """gate terminal platform room level floor channel flight bus route line page chapter
+section step item table seat row stand door exit junction block unit suite flat apartment building hall area
+zone stage tier version model series size window counter desk booth aisle bay pier dock track"""
+NOT_A_STREET = frozenset(_NOT_A_STREET.split())
+
 RULES = (
+    Rule("rare street word and its number after a place word", re.compile(RARE_STREET), {1: "STREET_ADDRESS"}, 0.55,
+         check=_rare_street),
     Rule("house number, street words, number", re.compile(NUMBER_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
     Rule("street type, street words, number", re.compile(TYPE_STREET_NUMBER), {1: "STREET_ADDRESS"}, 0.55),
     Rule("street name with its suffix, then the number", re.compile(NORDIC_STREET), {1: "STREET_ADDRESS",
@@ -104,8 +125,11 @@ NOT_TOWN = (r"(?!(?:And|But|Please|Thanks|Thank|Can|Could|Would|Will|I|It|My|The
             r"We|You|He|She|They|Is|Was|On|In|At|For|From|To|Since|Before|After)\b)")
 UNIT = (r"(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|box|bldg|building|#)\.?[ \t]{0,3}#?[ \t]{0,3}"
         r"[A-Za-z0-9\-]{1,6}\b")
+# A town of one to four words (particles between them: "Chomutice u Horic v Podkrkonoší"), then a one-letter
+# district ("København K") or a district number ("Dublin 4", "Praha 1", "Varnsdorf 1").
 TOWN = f"{NOT_TOWN}[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?(?:[ \\t]+{NOT_TOWN}(?:[{UPPER}][{UPPER}{LOWER}'’\\-]+\\.?|" \
-       r"am|an|im|der|de|la|le|sur|upon|on|del|di|do|da|u|nad|pod|na|bei|sous|en|aan))" + "{0,3}"
+       r"am|an|im|der|de|la|le|les|sur|upon|on|del|di|do|da|u|v|ve|nad|pod|na|bei|sous|en|aan|op|ob|by|zum|zur))" \
+       + "{0,3}" + f"(?:[ \\t](?!I\\b)[{UPPER}]\\.?(?![\\w'’])|[ \\t]\\d{{1,2}}(?![\\w/:]|[.,]\\d))?"
 # A region typed in lower case, or left as a placeholder, between a town and its postcode ("DRAMMEN, nan
 # 15096", "Blaketown\n, nan\n 79916"): taken only when a postcode follows, or a country and a postcode.
 LOWER_REGION = (NOT_STREET_WORD + f"(?-i:[{LOWER}]{{2,15}})(?=(?:[ \\t,]{{1,4}}|" + LINE_BREAK
@@ -117,6 +141,8 @@ PART = (r"(?:" + UNIT + r"|(?-i:" + UK_POSTCODE + r"|" + EIRCODE + r")\b|\d{4,6}
         + LOWER_REGION + r")")
 # A building number before a street that has its own ("412 41 Church Way"), or a flat before it.
 LEAD = re.compile(r"(?:\d{1,6}[A-Za-z]?|(?:flat|apt|apartment|unit|suite)\.?[ \t]{0,3}\w{1,5}),?[ \t]{1,3}$", I)
+# A district number after a town, at the end of its line or before a comma: "Dublin 4, Ireland", "Praha 1".
+DISTRICT = re.compile(r"[ \t]\d{1,2}(?=[ \t]{0,3}(?:,|\r?\n|$))")
 TAIL = re.compile(r"(?:" + SEPARATOR + PART + r"){1,6}", I)
 
 
@@ -127,5 +153,9 @@ def extend(text: str, results: list[RecognizerResult]) -> None:
             continue
         if m := TAIL.match(text, r.end):
             r.end = m.end()
+        if text[r.end - 1:r.end].isalpha() and (district := DISTRICT.match(text, r.end)):
+            r.end = district.end()  # "Dublin 4," after a town the street rule ended on
+            if m := TAIL.match(text, r.end):
+                r.end = m.end()
         if lead := LEAD.search(text, max(0, r.start - 16), r.start):
             r.start = lead.start()
