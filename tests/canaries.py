@@ -74,6 +74,8 @@ class Canaries:
     address: str  # a flat in a numbered building, town and postcode
     street: str
     birth_date: str  # typed alone, in answer to "what is your date of birth?"
+    caller: str  # a third party named mid-sentence with no cue at all
+    phone_grouped: str  # a national number in groups, no trunk 0 and no phone word ("612 483 907")
 
     def spellings(self) -> dict[str, list[str]]:
         """Each canary in the forms a leak could take: compact, grouped, dashed."""
@@ -93,6 +95,8 @@ class Canaries:
             "phone_abroad": [self.phone_abroad, re.sub(r"\D", "", self.phone_abroad)],
             "address": [self.address, self.street, self.address.split(",")[0] + ","],
             "birth_date": [self.birth_date],
+            "caller": [self.caller, self.caller.split(" ", 1)[1]],
+            "phone_grouped": [self.phone_grouped, self.phone_grouped.replace(" ", "")],
         }
 
     def messages(self) -> list[str]:
@@ -105,6 +109,8 @@ class Canaries:
             f"I want to add {self.payee} as a beneficiary",
             f"my landlord {self.landlord} wants the rent on {self.phone_abroad} fax",
             f"please send the new card to {self.address}",
+            f"can {self.caller} use my card too?",
+            f"my sister's new one is {self.phone_grouped}, text her",
         ]
 
     def answers(self) -> list[str]:
@@ -123,4 +129,6 @@ def fresh(seed: int | None = None) -> Canaries:
                     phone=f"+353 87 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
                     password=f"Hx{token[:6]}!{rng.randint(10, 99)}", pin=f"{rng.randint(1000, 9999)}",
                     payee=payee, landlord=landlord, phone_abroad=international_phone(rng), address=address,
-                    street=street, birth_date=f"{rng.randint(10, 28)} {rng.choice(months)} {rng.randint(1950, 1999)}")
+                    street=street, birth_date=f"{rng.randint(10, 28)} {rng.choice(months)} {rng.randint(1950, 1999)}",
+                    caller=third_party(rng),
+                    phone_grouped=f"{rng.randint(610, 799)} {rng.randint(100, 999)} {rng.randint(100, 999)}")
