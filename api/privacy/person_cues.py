@@ -4,7 +4,8 @@ The model misses many single first names in prose ("Ingþór's kid", "Rebecca is
 "had given Lorenza his address", "Mudrová and Cross were engineers"). Each cue below is a construction
 English uses for people and rarely for anything else: a possessive before a family word, "is a ... person",
 a verb that gives or tells something to someone followed by a possessive, a name paired with the speaker
-("Ernst and I", "me and Ty"), a message passed on ("Tell Yukiyo I said thanks"), and a name paired by "and"
+("Ernst and I", "me and Ty"), a message passed on ("Tell Yukiyo I said thanks"), a signature alone on its
+line under a sign-off ("Best wishes,\nRacław"), and a name paired by "and"
 with a name already found. The candidate must pass the same word checks as every other name rule.
 """
 
@@ -38,6 +39,12 @@ CUES = (
     # "Ernst and I share the pot", "Ty and me", "me and Vachel": the speaker paired with someone
     re.compile(f"(?<![{UPPER}{LOWER}'’])({_NAME}){_END}[ \\t]+(?:and|&)[ \\t]+(?:I|me)\\b"),
     re.compile(f"\\b(?i:me|myself)[ \\t]+(?:and|&)[ \\t]+({_NAME}){_END}"),
+    # A signature under a sign-off, alone on its line: "Best wishes,\nRacław", "Thanks!\nAleah", "Cheers, Ty"
+    re.compile(r"(?:^|(?<=\n))[ \t]{0,8}(?i:best(?:[ \t]wishes)?|warm(?:est)?[ \t](?:wishes|regards)|"
+               r"all[ \t]the[ \t]best|kind[ \t]regards|regards|yours(?:[ \t](?:sincerely|faithfully|truly))?|"
+               r"sincerely|love|thanks|thank[ \t]you|many[ \t]thanks|cheers|take[ \t]care)"
+               r"[ \t]{0,3}[,!.]?[ \t]{0,3}\r?\n?[ \t]{0,8}"
+               f"({_NAME}(?:[ \\t]{_NAME})?)[ \\t]{{0,3}}x{{0,3}}[ \\t]{{0,3}}(?=\\r?\\n|$)"),
     # "Tell Yukiyo I said thanks", "ask Louis to call me": a message passed to someone
     re.compile(f"\\b(?i:tell|ask|remind)[ \\t]+({_NAME}){_END}[ \\t]+"
                r"(?:I|I'm|I've|that|to|about|not|we|you|he|she|they|if|when|why|how)\b"),

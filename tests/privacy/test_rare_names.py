@@ -1,5 +1,5 @@
 """Issue 13, fourth part: full names the model leaves unlabelled, found by the rarity of their words, and
-single names by the speaker's pairing or a message passed on.
+single names by the speaker's pairing, a message passed on, or a signature under a sign-off.
 
 Own wording and values, written for the tests, not taken from any evaluation set.
 """
@@ -20,6 +20,8 @@ CAUGHT = [
     ("the card is for me and Radomir", "Radomir"),
     ("Tell Siddhartha I said thanks.", "Siddhartha"),
     ("please ask Mirela to call me back", "Mirela"),
+    ("I'll send the forms tomorrow.\nBest wishes,\nWiesława", "Wiesława"),  # a signature under a sign-off
+    ("Thanks!\nOrla Quinlivan", "Orla Quinlivan"),
 ]
 
 READABLE = [
@@ -30,6 +32,8 @@ READABLE = [
     "she studied at the University of Kvarnholmen Vestre",  # an institution
     "Tell Tesco I want a refund",  # a merchant
     "Apple Pay and Google Pay both failed",
+    "Thanks, Tesco",  # a merchant under a sign-off
+    "Best,\nMonday",
 ]
 
 
