@@ -5,4 +5,5 @@ that the core scopes to the conversation's customer, so no slot or sender id can
 customer's accounts.
 """
 
+import bankbot_imports  # noqa: F401 - httpcore's per-request `import sniffio` fails at once, not by a search
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the action server

@@ -43,6 +43,7 @@ from rasa.utils.endpoints import EndpointConfig
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 import bankbot_correlation
+import bankbot_imports  # noqa: F401 - httpcore's per-request `import sniffio` fails at once, not by a search
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 
 logger = logging.getLogger(__name__)

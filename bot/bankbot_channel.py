@@ -7,7 +7,10 @@ store), see bankbot_correlation.py. One INFO line per message names the conversa
 id, never the text: the id can then be followed from the core's log into Rasa's and the action server's.
 It also serves GET /webhooks/rest/metrics: where Rasa's share of a turn goes (bankbot_timing.py), and
 installs bankbot_action_calls.py (the action server's responses validated without rebuilding the schema's
-validator on every call, and one kept-alive session to it).
+validator on every call, and one kept-alive session to it) and bankbot_events.py (an event's class by name
+without walking the class tree each time) and bankbot_graph.py (the prediction graph run in order, without
+dask's scheduler per message), and limits numpy's BLAS to one thread (bankbot_blas.py: its second thread
+spun after every product of a parse).
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 import bankbot_action_calls
+import bankbot_blas
 import bankbot_correlation
+import bankbot_events
+import bankbot_graph
 import bankbot_logging  # noqa: F401 - installs the PII log filter in the Rasa process
 import bankbot_timing
 
 logger = logging.getLogger(__name__)
 bankbot_timing.install()  # rasa_phase_seconds: NLU, policies, tracker, actions (bankbot_timing.py)
 bankbot_action_calls.install()  # one response validator and one kept-alive session for the action server
+bankbot_events.install()  # event classes by name from a dict, not a walk of Event's subclasses per event
+bankbot_graph.install()  # the NLU and policy graphs run node by node in a planned order, not through dask
+bankbot_blas.install()  # matrix products on the calling thread: OpenBLAS's second thread spun after each
 
 
 async def _metrics(_: Request) -> HTTPResponse:

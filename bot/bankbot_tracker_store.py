@@ -42,11 +42,15 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+import bankbot_events
+
 logger = logging.getLogger(__name__)
 
 MAX_EVENTS = 200  # a stored conversation longer than this is cut ...
 KEEP_EVENTS = 80  # ... down to about this many of its latest events (whole turns), so a cut is rare
 _LOADED = "_bankbot_loaded_events"  # on a tracker this store loaded: how many events it had then
+# Every load deserialises each stored event: its class by name from a dict (bankbot_events.py).
+bankbot_events.install()
 
 
 def _loaded_count(tracker: DialogueStateTracker) -> int | None:
