@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import ratelimit
 from api.auth import service
 from api.auth.models import User
 from api.auth.security import HashingBusy
+from api.config import Settings
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.problems import Problem
 from api.ratelimit import hit
@@ -89,10 +92,20 @@ def refresh(body: RefreshIn, settings: SettingsDep, session: SessionDep) -> Toke
 
 
 @internal_router.post("/auth/service-token", response_model=TokenOut)
-def service_login(body: ServiceTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
+async def service_login(body: ServiceTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
     """The action server's credential, for the customer whose message carried the grant."""
-    token = service.service_token(settings, session, client_id=body.client_id, client_secret=body.client_secret,
-                                  grant=body.grant, conversation_id=body.conversation_id)
+    # Every action of a chat turn trades its grant here. The exchange blocks (Redis, the database), so it runs
+    # in the thread pool, in one hop that also ends its read: as a plain `def` route FastAPI would validate the
+    # answer in a second hop, and the session's rollback would take a third (api/db.py).
+    return await run_in_threadpool(_service_login, body, settings, session)
+
+
+def _service_login(body: ServiceTokenIn, settings: Settings, session: Session) -> TokenOut:
+    try:
+        token = service.service_token(settings, session, client_id=body.client_id, client_secret=body.client_secret,
+                                      grant=body.grant, conversation_id=body.conversation_id)
+    finally:
+        session.rollback()  # only a read: end it here, and give the connection back
     return TokenOut(access_token=token, expires_in=settings.service_token_minutes * 60)
 
 

@@ -7,10 +7,14 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import ratelimit
+from api.auth.security import Principal
 from api.chat import service
 from api.chat.timing import Phases
+from api.config import Settings
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.message_text import MessageText
 from api.problems import Problem
@@ -48,8 +52,14 @@ class ChatOut(BaseModel):
 
 
 @router.post("/chat/messages", response_model=ChatOut)
-def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep,
-                 response: Response) -> ChatOut:
+async def post_message(body: ChatIn, principal: PrincipalDep, settings: SettingsDep, session: SessionDep,
+                       response: Response) -> ChatOut:
+    # The turn blocks (Redis, the database, Rasa), so it runs in the thread pool, in one hop: as a plain `def`
+    # route FastAPI would also validate the answer there, in a second one (each hop costs CPU under load).
+    return await run_in_threadpool(_relay, body, principal, settings, session, response)
+
+
+def _relay(body: ChatIn, principal: Principal, settings: Settings, session: Session, response: Response) -> ChatOut:
     if "customer" not in principal.roles:
         raise Problem(403, "customer_only", "Only customers chat with the assistant")
     customer_id = principal.customer_id
