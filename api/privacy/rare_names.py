@@ -1,4 +1,4 @@
-"""Names the model leaves unlabelled, found by how rare their words are in English.
+"""Names the model misses or mislabels, found by how rare their words are in English.
 
 The model misses many full names of people from outside the English-speaking world ("Can I add Zarita
 Akhtakhanov to my account?", "Yesterday Henryka Woźniak called"): it has seen few such words. What such a
@@ -9,11 +9,13 @@ scale (log10 of uses per billion words: "the" 7.7, "bank" 5.2, "Angus" 3.6, "Har
 A run of two or three capitalised words (any script) is taken as a name when:
 
 - at least one word is rare (Zipf below `RARE`), and none is an everyday word (`COMMON` and above:
-  "Bank", "Park", "Will"), so "Tesco Express", "Milton Keynes" and "Apple Pay" stay readable;
+  "Bank", "Park", "Will"), so "Tesco Express", "Milton Keynes" and "Apple Pay" stay readable (the model
+  itself calls "Milton Keynes" a person, though);
 - it is not what the model calls a place right after a place word ("I moved to Banská Bystrica"; the
   model's other labels on such names are often wrong: "Naho Higuchi" GPE after "add"), and no word is
   an organisation, place, banking word, merchant, title, month or sentence opener (names.py; such words
-  are trimmed from the ends of a run: "Yesterday Jan Kreutzmann"), nor an English verb form ("Awarded");
+  are trimmed from the ends of a run: "Yesterday Jan Kreutzmann"), nor an English verb form ("Awarded"),
+  and no company or institution word stands next to it ("Sagar Cements Limited", "University of ...");
 - the run does not follow a number ("12 Kvarnvägen Road" is left to the address rules).
 
 Single words are not taken: one rare capitalised word is as often a town, a shop or a typo as a name.

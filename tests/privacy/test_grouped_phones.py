@@ -21,6 +21,7 @@ CAUGHT = [
     ("the courier has 512-4478213 as my number", "512-4478213"),  # an area code and seven digits
     ("write to 7248 9163 if he calls", "7248 9163"),  # two groups of four
     ("my sister: 562 9804", "562 9804"),  # a seven-digit local number
+    ("the office is 24 318806 until June", "24 318806"),  # a two-digit area code, a space, six digits
     ("Please use 02079460958 from now on.", "02079460958"),  # a trunk-0 number without its grouping
 ]
 
@@ -34,6 +35,7 @@ READABLE = [
     "reference 612 483 907 on the invoice",  # after a reference word
     "order 0207946095 has not arrived",  # after an order word, ungrouped
     "I moved 250 to savings and 40 to checking",  # amounts, too few digits
+    "the form says EIN 53-2543263",  # a two-digit prefix and a dash: the EIN shape
 ]
 
 

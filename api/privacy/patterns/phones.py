@@ -44,8 +44,9 @@ NANP = (r"(?<![\w+£$€¥./\-])((?:(?:\+|00)?1[ \t]?[.\-][ \t]?|\+1[ \t])?(?:\(
 # A number grouped the way most of Europe writes a national number without a trunk 0 (Spain, Czechia,
 # Norway, Poland, Denmark, Portugal...: "772 616 930", "914 54 925", "67 788 02 83", "28-64-27-85",
 # "21 259 903 5696"), an area code in brackets ("(11) 7113-8192", "(88) 158-170"), or an area code of three
-# or four digits and the subscriber number ("483-9548620", "9356 1286", "445 6271"): 7 to 12 digits in two
-# to five groups, one kind of separator (a space, a dash or a dot) between them. A customer types few other
+# or four digits and the subscriber number ("483-9548620", "9356 1286", "445 6271"), or of two digits and six
+# or more after a space ("25 470375" in Cyprus): 7 to 12 digits in two to five groups, one kind of separator
+# (a space, a dash or a dot) between them. A customer types few other
 # numbers grouped like this; `_grouped_phone` refuses those that are: dates ("12 03 2024"), decimals, IP
 # addresses, tax and social security numbers' shapes, and sums of money (a currency before or after; a
 # round sum in thousands, "1 250 000", even without one).
@@ -68,8 +69,8 @@ def _grouped_phone(value: str) -> bool:
         return False
     if value.startswith("("):
         return True
-    if len(groups) == 2 and ("." in value or len(groups[0]) < 3):
-        return False  # "105.856639" is a decimal, "53-2543263" an employer or tax number
+    if len(groups) == 2 and ("." in value or (len(groups[0]) < 3 and ("-" in value or len(groups[1]) < 6))):
+        return False  # "105.856639" is a decimal, "53-2543263" an employer or tax number ("25 470375" a phone)
     if len(groups) == 3 and "-" in value and [len(g) for g in groups] == [3, 2, 4]:
         return False  # the social security number's shape, left to its own recognizer
     if len(groups) == 3 and (_is_date(groups) or _is_date(groups[::-1])):
