@@ -5,8 +5,8 @@ The model misses many single first names in prose ("Ingþór's kid", "Rebecca is
 English uses for people and rarely for anything else: a possessive before a family word, "is a ... person",
 a verb that gives or tells something to someone followed by a possessive, a name paired with the speaker
 ("Ernst and I", "me and Ty"), a message passed on ("Tell Yukiyo I said thanks"), a signature alone on its
-line under a sign-off ("Best wishes,\nRacław"), and a name paired by "and"
-with a name already found. The candidate must pass the same word checks as every other name rule.
+line under a sign-off ("Best wishes,\nRacław"), and a name paired by "and" with a name already found. The
+candidate must pass the same word checks as every other name rule.
 """
 
 from __future__ import annotations

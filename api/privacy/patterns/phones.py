@@ -46,11 +46,11 @@ NANP = (r"(?<![\w+£$€¥./\-])((?:(?:\+|00)?1[ \t]?[.\-][ \t]?|\+1[ \t])?(?:\(
 # "21 259 903 5696"), an area code in brackets ("(11) 7113-8192", "(88) 158-170"), or an area code of three
 # or four digits and the subscriber number ("483-9548620", "9356 1286", "445 6271"), or of two digits and six
 # or more after a space ("25 470375" in Cyprus): 7 to 12 digits in two to five groups, one kind of separator
-# (a space, a dash or a dot) between them. A customer types few other
-# numbers grouped like this; `_grouped_phone` refuses those that are: dates ("12 03 2024"), decimals, IP
-# addresses, tax and social security numbers' shapes, and sums of money (a currency before or after; a
-# round sum in thousands, "1 250 000", even without one).
-# After an account, order, reference... word it is refused, as the shapes above are.
+# (a space, a dash or a dot) between them. A customer types few other numbers grouped like this;
+# `_grouped_phone` refuses those that are: dates ("12 03 2024"), decimals, IP addresses, tax and social
+# security numbers' shapes, and sums of money (a currency before or after; a round sum in thousands,
+# "1 250 000", even without one). After an account, order, reference... word it is refused, as the shapes
+# above are.
 GROUPED = (r"(?<![\w+£$€¥./\-,:])(?<!\d[ \t])"
            r"((?:\(\d{1,4}\)[ \t]?\d{2,5}(?:[ \t.\-]\d{2,5}){0,2}"
            r"|\d{2,4}(?P<sep>[ \t.\-])\d{2,8}(?:(?P=sep)\d{2,4}){0,3}))"
@@ -58,12 +58,12 @@ GROUPED = (r"(?<![\w+£$€¥./\-,:])(?<!\d[ \t])"
            r"pounds?|dollars?|francs?|crowns?|pence|p)\b)")
 MONEY_BEFORE = r"(?:[£$€¥]|\b(?:eur|gbp|usd|chf|sek|nok|dkk|pln|czk|kr|zł)\.?)[ \t]{0,2}$"
 NOT_A_GROUPED_PHONE = re.compile(NOT_A_PHONE.pattern + "|" + MONEY_BEFORE, I)
-_DATE_PARTS = re.compile(r"\d+")
+_DIGIT_GROUPS = re.compile(r"\d+")
 
 
 def _grouped_phone(value: str) -> bool:
     """Whether a grouped number could be a phone number rather than a date, an IP address or money."""
-    groups = _DATE_PARTS.findall(value)
+    groups = _DIGIT_GROUPS.findall(value)
     digits = sum(len(g) for g in groups)
     if not 7 <= digits <= 12:
         return False
