@@ -176,9 +176,8 @@ def rare_runs(text: str, doc: Doc) -> list[tuple[int, int]]:
     return found
 
 
-_COMPANY = """plc ltd limited inc llc llp gmbh ag sa bv nv spa srl oy ab as asa kk corp corporation co company trust
-fund etf reit holdings group orchestra band university"""
-_COMPANY_WORDS = ORG_WORDS | frozenset(_COMPANY.split())
+# Company forms COMPANY_SUFFIX does not know (Italian, Nordic, Japanese; funds and trusts are in ORG_WORDS).
+MORE_COMPANY_FORMS = frozenset({"spa", "srl", "oy", "ab", "as", "asa", "kk", "etf", "reit"})
 # Bounded repeats: a run of spaces or of letters costs each match a constant, never the rest of the text.
 CAPITALISED_AFTER = re.compile(f"\\.?(?:[ \\t]{{1,3}}[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}},?){{1,4}}")
 CAPITALISED_BEFORE = re.compile(f"(?:[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}}[ \\t]{{1,3}}"
@@ -193,7 +192,8 @@ def _in_organisation(text: str, start: int, end: int) -> bool:
         around += m.group()
     if m := CAPITALISED_BEFORE.search(text, max(0, start - 60), start):
         around += " " + m.group()
-    return any(w in _COMPANY_WORDS for w in re.split(r"[\s.,&]+", around.lower()) if w)
+    return any(w in ORG_WORDS or w in MORE_COMPANY_FORMS or COMPANY_SUFFIX.fullmatch(w)
+               for w in re.split(r"[\s.,&]+", around.lower()) if w)
 
 
 # "Harvey, Jacob, Shawn and Emily": a list of single capitalised words.

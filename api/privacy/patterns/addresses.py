@@ -64,14 +64,8 @@ RARE_STREET = (r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto)[ \t]+([" + UP
 
 
 def _rare_street(value: str) -> bool:
-    word = value.split()[0].lower()
-    return rare_names.zipf(word) < rare_names.RARE and word not in NOT_A_STREET
+    return rare_names.zipf(value.split()[0].lower()) < rare_names.RARE
 
-
-_NOT_A_STREET = """gate terminal platform room level floor channel flight bus route line page chapter
-section step item table seat row stand door exit junction block unit suite flat apartment building hall area
-zone stage tier version model series size window counter desk booth aisle bay pier dock track"""
-NOT_A_STREET = frozenset(_NOT_A_STREET.split())
 
 RULES = (
     Rule("rare street word and its number after a place word", re.compile(RARE_STREET), {1: "STREET_ADDRESS"}, 0.55,
