@@ -116,14 +116,21 @@ def _without_lower_edges(text: str, start: int, end: int) -> tuple[int, int]:
     return capital[0][0], capital[-1][1]
 
 
-# "I am in Assen", "grew up in Žamberk": a lone word the model calls a person right after "in" is a place.
-AFTER_IN = re.compile(r"(?:^|[^\w])in[ \t]+$", re.IGNORECASE)
+# "I am in Assen", "grew up in Žamberk", "based in Spodnja Idrija", "home city Ain Soltane", "Erlen bridge": words
+# the model calls a person right after "in" or a place noun, or right before a lower-case place noun, are a place.
+AFTER_IN = re.compile(r"(?:^|[^\w])(?:in|city|town|village|capital|county|province|region|district|suburb)"
+                      r"(?:[ \t]{1,3}of)?[ \t]{1,3}$", re.IGNORECASE)
+PLACE_NOUN_AFTER = re.compile(r"[ \t]{1,3}(?-i:bridge|street|road|avenue|square|river|lake|station|airport|"
+                              r"harbour|harbor|castle|cathedral|valley|mountains?|island|bay|county|province|district|city|town|"
+                              r"village)\b")
 
 
-def placed_after_in(text: str, start: int, end: int) -> bool:
-    """A one-word model name right after "in", not a possessive ("in Anna's name" is a person)."""
-    return " " not in text[start:end].strip() and AFTER_IN.search(text, max(0, start - 4), start) is not None \
-        and not text.startswith(("'s", "’s"), end)
+def named_as_place(text: str, start: int, end: int) -> bool:
+    """A model name right after "in" or a place noun, or before a place noun; not a possessive ("in Anna's name")."""
+    if text.startswith(("'s", "’s"), end) or text[start:end].endswith(("'s", "’s")):
+        return False
+    return AFTER_IN.search(text, max(0, start - 12), start) is not None \
+        or PLACE_NOUN_AFTER.match(text, end) is not None
 
 
 class ModelNameRecognizer(LocalRecognizer):
@@ -145,7 +152,7 @@ class ModelNameRecognizer(LocalRecognizer):
             if ent.label_ == "PERSON" or (ent.label_ == "ORG" and name_shaped(ent.text)):
                 start, end = _without_lower_edges(text, ent.start_char, ent.end_char)
                 start, end = widen(text, *_without_title(text, start, end))
-                if plausible_name(text[start:end]) and not placed_after_in(text, start, end):
+                if plausible_name(text[start:end]) and not named_as_place(text, start, end):
                     results.append(self._result(start, end))
         results.extend(self._result(*span) for span in rare_runs(text, doc))
         return results
@@ -171,7 +178,8 @@ def rare_runs(text: str, doc: Doc) -> list[tuple[int, int]]:
             continue
         value = text[words[0][0]:words[-1][1]]
         if rare_names.rare_name(value.split()) and plausible_name(value) \
-                and not _in_organisation(text, words[0][0], words[-1][1]):
+                and not _in_organisation(text, words[0][0], words[-1][1]) \
+                and not named_as_place(text, words[0][0], words[-1][1]):
             found.append((words[0][0], words[-1][1]))
     return found
 
@@ -291,8 +299,14 @@ LETTER_LABELS = frozenset(_LETTER_LABELS.split())
 def initialled_names(text: str) -> list[RecognizerResult]:
     """First name, middle initial, last name: a shape few other things have."""
     return [RecognizerResult("PERSON", m.start(1), m.end(3), PROPAGATION_SCORE) for m in MIDDLE_INITIAL.finditer(text)
-            if m.group(1).lower() not in LETTER_LABELS and _name_word(m.group(1)) and _name_word(m.group(3))
+            if m.group(1).lower() not in LETTER_LABELS and _name_word(m.group(1)) and _last_name(m.group(3))
             and plausible_name(m.group())]
+
+
+def _last_name(word: str) -> bool:
+    """A name word, or a place word that is also a surname ("Charlotte J Park", "Ann B Lane") after an initial."""
+    return _name_word(word) or (word.lower() in ORG_WORDS and word.lower() not in BUSINESS_WORDS
+                                and word.lower() not in TITLES)
 
 
 def cued_names(text: str) -> list[RecognizerResult]:

@@ -47,10 +47,13 @@ TYPE_STREET_NUMBER = (r"(?<![\w.])(" + TYPE_FIRST + r"[ \t]+" + CAP_WORD + r"(?:
 GLUED_SUFFIX = (r"(?:gata|gatan|vägen|väg|vej|veien|vegen|vei|gade|gate|bakken|bakke|stræde|straat|laan|weg|wijk|"
                 r"dreef|singel|kade|gracht|plein|strasse|straße|gasse|platz|allee|ring|katu|tie|polku|kuja|utca|"
                 r"ulica|ulice|cesta|sokak|sokağı|caddesi|torget|torg|plass|plads)")
-SUFFIX_WORD = (r"(?:allé|alle|vei|vej|gate|gata|gade|straat|laan|weg|utca|út|u\.|cesta|ulica|ulice|tér|náměstí|"
-               r"põik|tee|tänav|mnt\.?|iela|gatve|prospekt|sokak|caddesi)")
+SUFFIX_WORD = (r"(?:allé|alle|vei|vej|veien|vegen|gate|gata|gatan|gade|väg|vägen|gränd|stig|plass|plads|torg|torget|"
+               r"straat|steeg|dreef|gracht|plein|laan|weg|straße|strasse|gasse|platz|allee|katu|kuja|polku|utca|út|"
+               r"u\.|cesta|ulica|ulice|tér|náměstí|põik|tee|tänav|mnt\.?|iela|gatve|prospekt|sokak|caddesi)")
+# The name before a separate street word may have up to three words: "Leif Jensons plass 75".
 NORDIC_STREET = (r"(?<![\w.])([" + UPPER + r"][" + LOWER + r"]+" + GLUED_SUFFIX + r"|[" + UPPER + r"][" + LOWER
-                 + r"\-]+[ \t]+" + SUFFIX_WORD + r")[ \t]+(\d{1,4}[A-Za-z]?)(?![\w/:]|[.,]\d)")
+                 + r"\-]+(?:[ \t][" + UPPER + r"][" + LOWER + r"\-]+){0,2}[ \t]+" + SUFFIX_WORD
+                 + r")[ \t]+(\d{1,4}[A-Za-z]?)(?![\w/:]|[.,]\d)")
 PO_BOX = r"\b((?:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box|PO[ \t]+Box)[ \t]+\d{1,6})\b"
 MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
             r"|(?:USNS|USNV|USS|USCGC)[ \t]+" + CAP_WORD + r")"
@@ -59,7 +62,10 @@ MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
 # A street of one rare word and its number after a place word, as most of Europe writes it: "meet me at
 # Kläppinge 86", "enter on Sundabakki 74", "to Καλαμπάκα 33". The word must be rare in English
 # (rare_names.py), so "at Gate 22", "on Platform 9", "in Room 101" and "to Tesco 24" stay readable.
-RARE_STREET = (r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto)[ \t]+([" + UPPER + r"][" + LOWER
+PLACE_WORD = r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto)[ \t]+"
+# The cross street of an intersection written "<street> and <street>" ("at Hollin and Kläppinge 86").
+CROSS = f"(?:{CAP_WORD}(?:[ \\t]{{1,3}}{CAP_WORD}){{0,2}}[ \\t]{{1,3}}(?i:and|&)[ \\t]{{1,3}})?"
+RARE_STREET = (PLACE_WORD + CROSS + r"([" + UPPER + r"][" + LOWER
                + r"'’\-]{2,40}[ \t]{1,3}\d{1,4}[A-Za-z]?)(?![\w/:%]|[.,]\d)")
 
 
@@ -138,6 +144,10 @@ LEAD = re.compile(r"(?:\d{1,6}[A-Za-z]?|(?:flat|apt|apartment|unit|suite)\.?[ \t
 # A district number after a town, at the end of its line or before a comma: "Dublin 4, Ireland", "Praha 1".
 DISTRICT = re.compile(r"[ \t]\d{1,2}(?=[ \t]{0,3}(?:,|\r?\n|$))")
 TAIL = re.compile(r"(?:" + SEPARATOR + PART + r"){1,6}", I)
+# The cross street before a street found on its own: "at Hollin and Kläppinge 86", "to Maple and 5 Elm Road".
+CROSS_BEFORE = re.compile(r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto|of|is)[ \t]{1,3}("
+                          + NOT_TOWN_WORD + CAP_WORD + r"(?:[ \t]{1,3}" + NOT_TOWN_WORD + CAP_WORD
+                          + r"){0,2})[ \t]{1,3}(?i:and|&)[ \t]{1,3}$")
 
 
 def extend(text: str, results: list[RecognizerResult]) -> None:
@@ -153,3 +163,5 @@ def extend(text: str, results: list[RecognizerResult]) -> None:
                 r.end = m.end()
         if lead := LEAD.search(text, max(0, r.start - 16), r.start):
             r.start = lead.start()
+        if cross := CROSS_BEFORE.search(text, max(0, r.start - 80), r.start):
+            r.start = cross.start(1)

@@ -89,7 +89,9 @@ CONTINENTAL = (
     r"(?:n[º°o]\.?\s*)?\d{1,4}(?:,?\s+(?:puerta|piso|planta|bajo|esc\.?|escalera)\s*\w{1,4}){0,2}"
     r"|\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|allée|chemin|impasse|quai|"
     r"cours|route)\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])?[\wÀ-ÿ'’\-]+(?:\s+[\wÀ-ÿ'’\-]+){0,3}?"
-    r"(?=,|\s+\d{5}|\s*$|[.!?\n]))"
+    # It ends where the sentence goes on in English: "12 rue Lepic for the parcel", "... last night".
+    r"(?=,|\s+\d{5}|\s*$|[.!?\n]|\s+(?-i:for|in|on|at|and|but|so|please|to|from|with|by|last|this|next|"
+    r"yesterday|today|tomorrow|tonight|before|after|as|if|when|because|instead)\b))"
     r"(?:,?\s+\d{4,5}(?:\s?[A-Z]{2})?\s+[A-ZÄÖÜ][\wäöüß\-]+)?(?-i:" + TOWN + r"{0,2})(?:\s+\d{4,5}(?!\d))?")
 ADDRESS_KW = (r"\b(?:i\s+live\s+(?:at|in|on)|i'm\s+at|i\s+am\s+at|live\s+at|lives\s+at|"
               r"(?:living|residing|staying|based|located)\s+(?:now\s+)?(?:at|in|on)|my\s+(?:home\s+|new\s+|"
@@ -148,7 +150,7 @@ PAYEE_INTRO = (r"\b(?:pay|send|sent|transfer|transferred|wire|wired|paid|payment
 TITLE = r"\b(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord)\.?\s+"
 
 PHONE_KW = (r"\b(?:phone|mobile|mob|cell|tel|telephone|landline|whatsapp|sms|text(?:\s+me)?|"
-            r"call(?:ed)?(?:\s+me)?(?:\s+back)?(?:\s+(?:on|at|from))?|ring(?:\s+me)?|reach\s+me|contact|number)"
+            r"call(?:ed)?(?:\s+me)?(?:\s+back)?(?:\s+(?:on|at|from))?|ring(?:\s+me)?|reach(?:ed|able)?|contact|number)"
             r"(?:\s*(?:number|no\.?|#))?" + KW_END)
 NOT_PHONE_BEFORE = re.compile(
     r"\b(?:order|account|acct|card|reference|ref|transaction|tracking|routing|sort|iban|customer|case|"
