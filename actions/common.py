@@ -19,8 +19,11 @@ __all__ = ["CoreClient", "CoreError", "CoreUnavailable", "button", "core_down", 
 def core_for(tracker: Tracker) -> CoreClient:
     """The core, for this conversation's customer, on the grant the core put on the message being handled."""
     metadata = tracker.latest_message.get("metadata") or {}
-    grant = metadata.get("grant") if isinstance(metadata, dict) else None
-    return CoreClient(tracker.sender_id, grant if isinstance(grant, str) else None)
+    if not isinstance(metadata, dict):
+        metadata = {}
+    grant = metadata.get("grant")
+    return CoreClient(tracker.sender_id, grant if isinstance(grant, str) else None,
+                      sealed_token=metadata.get("service_token"))
 
 
 def text_of(tracker: Tracker) -> str:

@@ -1,9 +1,11 @@
 """HTTP client for the core, acting for one conversation's customer.
 
 The action server holds no standing right to any customer's data. Each customer message reaches Rasa
-with a grant in its metadata (issued by the core when it forwarded the message); the client trades
-that grant, with the action server's client secret, for a short-lived service token. An action run
-without a grant (a forged call to Rasa, a tracker without the core's metadata) gets no token.
+with a grant in its metadata (issued by the core when it forwarded the message) and the short-lived
+service token that grant would be traded for, sealed by the core for the holder of the action server's
+client secret (api/grants/sealing.py). The client opens the sealed token locally; only when none comes or it
+cannot be opened does it trade the grant, with the client secret, at core-internal. An action run without
+either (a forged call to Rasa, a tracker without the core's metadata) gets no token.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import httpx
 import bankbot_correlation
 from actions import telemetry
 from actions.settings import ActionSettings, load
+from api.grants import sealing
 
 TOKEN_REUSE_SECONDS = 60  # tokens live 2 minutes; renew well before
 
@@ -82,15 +85,21 @@ def _query(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class CoreClient:
-    def __init__(self, conversation_id: str, grant: str | None, settings: ActionSettings | None = None) -> None:
+    def __init__(self, conversation_id: str, grant: str | None, settings: ActionSettings | None = None, *,
+                 sealed_token: object = None) -> None:
         self.conversation_id = conversation_id
         self.grant = grant
         self.settings = settings or load()
+        # The service token the core sealed for us with the message (api/grants/sealing.py): no trade needed.
+        self._sealed_token = sealing.open_sealed(client_secret=self.settings.client_secret,
+                                                 conversation_id=conversation_id, sealed=sealed_token, now=time.time())
         # Reads of one action may run side by side (asyncio.gather): they trade the grant once, not once each
         # (a grant allows a few trades only, api/grants/).
         self._token_lock = asyncio.Lock()
 
     async def _fetch_token(self, client: httpx.AsyncClient) -> str:
+        if self._sealed_token is not None:
+            return self._sealed_token
         async with self._token_lock:
             return await self._trade_grant(client)
 

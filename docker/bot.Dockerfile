@@ -12,6 +12,9 @@ COPY bot bot
 COPY actions actions
 COPY scripts scripts
 COPY api/privacy api/privacy
+# The action server opens the service token the core sealed for it (standard library and cryptography only).
+COPY api/__init__.py api/
+COPY api/grants/__init__.py api/grants/sealing.py api/grants/
 RUN useradd --system --uid 10001 bankbot && mkdir -p /app/var && chown bankbot /app/var
 USER bankbot
 EXPOSE 5005 5055

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from api.auth.models import RefreshToken, User
 from api.auth.security import issue_token, verify_password
 from api.config import Settings
 from api.conversations.models import Conversation
+from api.grants import sealing
 from api.grants import service as grants
 from api.problems import Problem
 from api.redis_client import redis_for
@@ -51,9 +53,26 @@ def service_token(settings: Settings, session: Session, *, client_id: str, clien
     conversation = session.get(Conversation, spent.conversation_id)
     if conversation is None or conversation.customer_id != spent.customer_id:
         raise Problem(401, "invalid_grant", "The grant is not valid for this conversation")
+    return mint_service_token(settings, customer_id=conversation.customer_id, conversation_id=conversation.id,
+                              grant_seq=spent.seq)
+
+
+def mint_service_token(settings: Settings, *, customer_id: uuid.UUID, conversation_id: uuid.UUID,
+                       grant_seq: int) -> str:
+    """The action server's token for one message: acts for this customer, in this conversation only."""
+    client_id = settings.service_client_id
     return issue_token(settings, subject=f"service:{client_id}", username=client_id, roles=["service"],
-                       minutes=settings.service_token_minutes, acting_for=conversation.customer_id,
-                       conversation_id=conversation.id, grant_seq=spent.seq)
+                       minutes=settings.service_token_minutes, acting_for=customer_id,
+                       conversation_id=conversation_id, grant_seq=grant_seq)
+
+
+def sealed_service_token(settings: Settings, *, customer_id: uuid.UUID, conversation_id: uuid.UUID,
+                         grant_seq: int) -> str:
+    """That token, sealed for the action server (api/grants/sealing.py): it rides with the message to Rasa."""
+    token = mint_service_token(settings, customer_id=customer_id, conversation_id=conversation_id,
+                               grant_seq=grant_seq)
+    return sealing.seal(client_secret=settings.service_client_secret, conversation_id=str(conversation_id),
+                        token=token, expires_at=time.time() + settings.service_token_minutes * 60)
 
 
 def _digest(token: str) -> str:

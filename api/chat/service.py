@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from api import telemetry
+from api.auth.service import sealed_service_token
 from api.chat import rasa_client
 from api.chat.timing import Phases
 from api.config import Settings
@@ -69,10 +70,14 @@ def send_message(settings: Settings, session: Session, customer_id: uuid.UUID, c
         with phases.timed("grant"):
             grant = grants.issue(client=client, conversation_id=conversation.id, customer_id=customer_id,
                                  ttl_seconds=settings.grant_ttl_seconds, uses=settings.grant_uses)
+            # The grant's trade done here: the action server opens this instead of calling core-internal per message.
+            service_token = sealed_service_token(settings, customer_id=customer_id, conversation_id=conversation.id,
+                                                 grant_seq=grant.seq)
     except redis.RedisError as exc:
         raise Problem(503, "assistant_unavailable", "The assistant is not reachable right now") from exc
     request_id = structlog.contextvars.get_contextvars().get("request_id")
-    metadata = {"channel": conversation.channel, "grant": grant, **({"request_id": request_id} if request_id else {})}
+    metadata = {"channel": conversation.channel, "grant": grant.token, "service_token": service_token,
+                **({"request_id": request_id} if request_id else {})}
     with phases.timed("rasa"):
         messages = rasa_client.send(settings.rasa_url, settings.rasa_timeout_seconds, conversation.id, text,
                                     metadata=metadata)

@@ -57,14 +57,20 @@ def _key(token: str) -> str:
     return GRANT_KEY.format(digest=hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest())
 
 
+@dataclass(frozen=True)
+class Issued:
+    token: str
+    seq: int  # the message's sequence number in its conversation
+
+
 def issue(*, client: redis.Redis, conversation_id: uuid.UUID, customer_id: uuid.UUID, ttl_seconds: int,
-          uses: int) -> str:
+          uses: int) -> Issued:
     """A new grant for the message the customer just sent in this conversation."""
     assert ttl_seconds > 0 and uses > 0
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    client.eval(_ISSUE, 2, SEQUENCE_KEY.format(conversation_id=conversation_id), _key(token), SEQUENCE_TTL_SECONDS,
-                str(conversation_id), str(customer_id), uses, ttl_seconds)
-    return token
+    seq = client.eval(_ISSUE, 2, SEQUENCE_KEY.format(conversation_id=conversation_id), _key(token),
+                      SEQUENCE_TTL_SECONDS, str(conversation_id), str(customer_id), uses, ttl_seconds)
+    return Issued(token=token, seq=int(seq))
 
 
 def spend(*, client: redis.Redis, token: str, conversation_id: uuid.UUID | None = None) -> Grant:

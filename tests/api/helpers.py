@@ -43,7 +43,7 @@ def message_grant(conversation_id: str) -> str:
         row = conn.execute("SELECT customer_id FROM conversations WHERE id = %s", (conversation_id,)).fetchone()
     assert row is not None, f"no conversation {conversation_id}"
     return grants.issue(client=redis_for(settings.redis_url), conversation_id=uuid.UUID(conversation_id),
-                        customer_id=row[0], ttl_seconds=settings.grant_ttl_seconds, uses=settings.grant_uses)
+                        customer_id=row[0], ttl_seconds=settings.grant_ttl_seconds, uses=settings.grant_uses).token
 
 
 @cache

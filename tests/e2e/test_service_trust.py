@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 import uuid
 
 import httpx
+import jwt
 import pytest
 
 from api.config import REPO_ROOT
+from api.grants import sealing
+from scripts import environment
 from tests.e2e.conftest import PORTS, STACK_NAME, Stack
 
 pytestmark = pytest.mark.e2e
@@ -101,3 +105,61 @@ def test_the_internal_endpoints_answer_on_the_internal_listener_only(stack: Stac
                 if x.startswith('bankbot_http_requests_total{method="GET",route="/healthz",status="200"}'))
     assert float(line.rsplit(" ", 1)[1]) >= 6, line
     assert httpx.post(f"{internal}/v1/auth/service-token", json={}, timeout=30).status_code == 422
+
+
+def _latest_user_metadata(conversation: str) -> dict:
+    """The metadata of the conversation's latest customer message, as Rasa's tracker holds it."""
+    token = environment.value("RASA_API_TOKEN")
+    tracker = httpx.get(f"http://127.0.0.1:{PORTS['rasa']}/conversations/{conversation}/tracker",
+                        params={"token": token}, timeout=30).json()
+    users = [e for e in tracker["events"] if e.get("event") == "user"]
+    return users[-1].get("metadata") or {}
+
+
+def test_the_sealed_service_token_opens_for_its_conversation_and_secret_only(stack: Stack) -> None:
+    """The token the core seals with a message (api/grants/sealing.py) is the grant's trade done ahead: the
+    action server's client secret opens it for that conversation, nothing else does, and it acts for that
+    conversation's customer only."""
+    secret = _process_env("actions")["SERVICE_CLIENT_SECRET"]
+    alice_conversation = stack.chat(stack.login("alice"), "hello")["conversation_id"]
+    bob_conversation = stack.chat(stack.login("bob"), "hello")["conversation_id"]
+    sealed = _latest_user_metadata(alice_conversation)["service_token"]
+    now = time.time()
+    token = sealing.open_sealed(client_secret=secret, conversation_id=alice_conversation, sealed=sealed, now=now)
+    assert token is not None
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["cnv"] == alice_conversation and claims["roles"] == ["service"] and claims["gsq"] >= 1, claims
+    assert sealing.open_sealed(client_secret=secret, conversation_id=bob_conversation, sealed=sealed, now=now) is None
+    assert sealing.open_sealed(client_secret=secret + "x", conversation_id=alice_conversation, sealed=sealed,
+                               now=now) is None
+    accounts = httpx.get(f"{stack.core_url}/v1/accounts", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert accounts.status_code == 200, accounts.text
+    figures = {f"{float(a[k]):,.2f}" for a in accounts.json() for k in ("balance", "available")}
+    assert figures == _alice_figures(stack)
+
+
+def test_a_sealed_token_replayed_in_another_conversation_gets_nothing(stack: Stack) -> None:
+    """Alice's sealed token copied into a forged Rasa call for bob's conversation opens nothing there."""
+    alice_conversation = stack.chat(stack.login("alice"), "hello")["conversation_id"]
+    bob_conversation = stack.chat(stack.login("bob"), "hello")["conversation_id"]
+    sealed = _latest_user_metadata(alice_conversation)["service_token"]
+    figures = _alice_figures(stack)
+    said = _forged_rasa_message(bob_conversation, "what's my balance?", {"service_token": sealed})
+    assert said and not (_amounts(said) & figures), said
+
+
+def _core_calls(path: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{PORTS['actions']}/metrics", timeout=10).text
+    prefix = f'action_core_call_seconds_count{{path="{path}"}}'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_a_message_through_the_core_needs_no_trade(stack: Stack) -> None:
+    """The action server opens the sealed token: no round trip to core-internal for the customer's message."""
+    alice = stack.login("alice")
+    conversation = stack.chat(alice, "hello")["conversation_id"]
+    trades, reads = _core_calls("/v1/auth/service-token"), _core_calls("/v1/accounts")
+    reply = stack.chat(alice, "what's my balance?", conversation)
+    assert _amounts("\n".join(m["text"] or "" for m in reply["messages"])) & _alice_figures(stack), reply
+    assert _core_calls("/v1/accounts") > reads
+    assert _core_calls("/v1/auth/service-token") == trades
