@@ -46,8 +46,12 @@ import bankbot_events
 
 logger = logging.getLogger(__name__)
 
-MAX_EVENTS = 200  # a stored conversation longer than this is cut ...
-KEEP_EVENTS = 80  # ... down to about this many of its latest events (whole turns), so a cut is rare
+# A stored conversation longer than MAX_EVENTS is cut down to about KEEP_EVENTS of its latest events (whole
+# turns: 40 events are eight to ten turns, more than any rule or action looks back). The RulePolicy featurises
+# every stored event on each prediction, so the window bounds a turn's cost: with 200/80 the 80th turn of a
+# conversation cost 1.14-1.38 times the first, with 100/40 0.98-1.03 (make bench-chat, 3 December 2026).
+MAX_EVENTS = 100
+KEEP_EVENTS = 40
 _LOADED = "_bankbot_loaded_events"  # on a tracker this store loaded: how many events it had then
 # Every load deserialises each stored event: its class by name from a dict (bankbot_events.py).
 bankbot_events.install()
