@@ -19,7 +19,8 @@ during the level (its action_core_call_seconds: which core call a turn waits for
 docs/img/chat_latency.png (or --plot) and var/bench/chat.json, and
 last: `chat_p50_ms_at_1=... chat_p95_ms_at_20=... turns_per_s=... stock_rasa_turns_per_s=...
 vs_stock_rasa=... errors=...` (throughputs at 20 conversations), then more pairs (service_token_ms_at_20:
-the grant exchange's mean at 20 conversations).
+the grant exchange's mean at 20 conversations; nan when the action server made none, as with the sealed
+token of api/grants/sealing.py).
 """
 
 from __future__ import annotations
