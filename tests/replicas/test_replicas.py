@@ -69,8 +69,12 @@ def test_a_transfer_confirmed_on_the_other_rasa_and_action_server(stack: Stack) 
 
 
 def test_every_replica_served(stack: Stack) -> None:
-    """Whatever ran before, each instance behind each listener has answered requests."""
+    """Whatever ran before, each instance behind each listener has answered requests: the public ones through a
+    chat turn; the internal one, which a turn no longer calls (the core seals the action server's token with the
+    message, api/grants/sealing.py; the grant trade there is a fallback), through its health check, twice."""
     stack.chat(stack.login("alice"), "what's my balance?")
+    for _ in range(2):  # the balancer takes turns
+        assert httpx.get(f"http://127.0.0.1:{CORE_PORT + 1}/healthz", timeout=10).status_code == 200
     for port in (CORE_PORT, CORE_PORT + 1, RASA_PORT, ACTIONS_PORT):
         counts = balanced(port)["counts"]
         assert len(counts) == 2 and all(n > 0 for n in counts.values()), (port, counts)
