@@ -45,7 +45,8 @@ ORG_WORDS = frozenset(_ORG_WORDS.split())
 # with one of them is a business ("Greenfield Lettings", "Costa Coffee").
 _PARTICLES = "de la le les del der den el los las san santa saint st new north south east west city town " \
              "county state street road avenue lane square park bridge river home air co card cards"
-BUSINESS_WORDS = ORG_WORDS - frozenset(_PARTICLES.split())
+PLACE_PARTICLES = ORG_WORDS & frozenset(_PARTICLES.split())
+BUSINESS_WORDS = ORG_WORDS - PLACE_PARTICLES
 # Banking words that start a sentence capitalised ("Expiry is 09/26") and the bank's merchants, which the
 # model now and then calls people ("Zara charged me £13"); agents must read both.
 _NOT_NAMES = """expiry expires exp password passcode pin cvv cvc dob birthday order ref reference iban sort
@@ -118,7 +119,7 @@ def _without_lower_edges(text: str, start: int, end: int) -> tuple[int, int]:
 
 # "I am in Assen", "grew up in Žamberk", "based in Spodnja Idrija", "home city Ain Soltane", "Erlen bridge": words
 # the model calls a person right after "in" or a place noun, or right before a lower-case place noun, are a place.
-AFTER_IN = re.compile(r"(?:^|[^\w])(?:in|city|town|village|capital|county|province|region|district|suburb)"
+PLACE_WORD_BEFORE = re.compile(r"(?:^|[^\w])(?:in|city|town|village|capital|county|province|region|district|suburb)"
                       r"(?:[ \t]{1,3}of)?[ \t]{1,3}$", re.IGNORECASE)
 PLACE_NOUN_AFTER = re.compile(r"[ \t]{1,3}(?-i:bridge|street|road|avenue|square|river|lake|station|airport|"
                               r"harbour|harbor|castle|cathedral|valley|mountains?|island|bay|county|province|district|city|town|"
@@ -129,7 +130,7 @@ def named_as_place(text: str, start: int, end: int) -> bool:
     """A model name right after "in" or a place noun, or before a place noun; not a possessive ("in Anna's name")."""
     if text.startswith(("'s", "’s"), end) or text[start:end].endswith(("'s", "’s")):
         return False
-    return AFTER_IN.search(text, max(0, start - 12), start) is not None \
+    return PLACE_WORD_BEFORE.search(text, max(0, start - 12), start) is not None \
         or PLACE_NOUN_AFTER.match(text, end) is not None
 
 
@@ -305,8 +306,7 @@ def initialled_names(text: str) -> list[RecognizerResult]:
 
 def _last_name(word: str) -> bool:
     """A name word, or a place word that is also a surname ("Charlotte J Park", "Ann B Lane") after an initial."""
-    return _name_word(word) or (word.lower() in ORG_WORDS and word.lower() not in BUSINESS_WORDS
-                                and word.lower() not in TITLES)
+    return _name_word(word) or word.lower() in PLACE_PARTICLES
 
 
 def cued_names(text: str) -> list[RecognizerResult]:

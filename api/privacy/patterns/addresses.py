@@ -62,7 +62,8 @@ MILITARY = (r"\b((?:(?:Unit|PSC|CMR)[ \t]+\d{1,5}(?:,?[ \t]*Box[ \t]+\d{1,5})?"
 # A street of one rare word and its number after a place word, as most of Europe writes it: "meet me at
 # Kläppinge 86", "enter on Sundabakki 74", "to Καλαμπάκα 33". The word must be rare in English
 # (rare_names.py), so "at Gate 22", "on Platform 9", "in Room 101" and "to Tesco 24" stay readable.
-PLACE_WORD = r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto)[ \t]+"
+PLACE_PREPOSITIONS = "on|at|to|from|in|near|via|into|onto"
+PLACE_WORD = r"(?<![\w])(?i:" + PLACE_PREPOSITIONS + r")[ \t]+"
 # The cross street of an intersection written "<street> and <street>" ("at Hollin and Kläppinge 86").
 CROSS = f"(?:{CAP_WORD}(?:[ \\t]{{1,3}}{CAP_WORD}){{0,2}}[ \\t]{{1,3}}(?i:and|&)[ \\t]{{1,3}})?"
 RARE_STREET = (PLACE_WORD + CROSS + r"([" + UPPER + r"][" + LOWER
@@ -145,7 +146,7 @@ LEAD = re.compile(r"(?:\d{1,6}[A-Za-z]?|(?:flat|apt|apartment|unit|suite)\.?[ \t
 DISTRICT = re.compile(r"[ \t]\d{1,2}(?=[ \t]{0,3}(?:,|\r?\n|$))")
 TAIL = re.compile(r"(?:" + SEPARATOR + PART + r"){1,6}", I)
 # The cross street before a street found on its own: "at Hollin and Kläppinge 86", "to Maple and 5 Elm Road".
-CROSS_BEFORE = re.compile(r"(?<![\w])(?i:on|at|to|from|in|near|via|into|onto|of|is)[ \t]{1,3}("
+CROSS_BEFORE = re.compile(r"(?<![\w])(?i:" + PLACE_PREPOSITIONS + r"|of|is)[ \t]{1,3}("
                           + NOT_TOWN_WORD + CAP_WORD + r"(?:[ \t]{1,3}" + NOT_TOWN_WORD + CAP_WORD
                           + r"){0,2})[ \t]{1,3}(?i:and|&)[ \t]{1,3}$")
 
