@@ -20,6 +20,7 @@ each message; the machine's load average is printed beside it.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -54,8 +55,14 @@ class Tally:
         return a / b if b else 1.0
 
 
+# The independent generator writes pandas' missing value "nan" where an address has no region ("TØNSBERG nan");
+# it is nobody's personal data, so a redaction need not cover it (docs/privacy.md, "Independent evaluation").
+MISSING_VALUE = re.compile(r"(?<![\w])nan(?![\w])")
+
+
 def _covered(text: str, span: Span, redacted: list[tuple[str, int, int]]) -> tuple[bool, bool]:
-    chars = [i for i in range(span.start, span.end) if text[i].isalnum()]
+    missing = {i for m in MISSING_VALUE.finditer(text, span.start, span.end) for i in range(m.start(), m.end())}
+    chars = [i for i in range(span.start, span.end) if text[i].isalnum() and i not in missing]
     inside = [any(s <= i < e for _, s, e in redacted) for i in chars]
     caught = all(inside)
     typed = caught and any(t == span.type and s < span.end and e > span.start for t, s, e in redacted)

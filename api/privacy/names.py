@@ -108,10 +108,12 @@ def _without_title(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _without_lower_edges(text: str, start: int, end: int) -> tuple[int, int]:
-    """The model's "ich wohne Lindenstraße" as "Lindenstraße": lower-case words at either edge are not the name
-    (a name's own particles, "van", "de", sit inside it). An all-lower-case span is left whole (and refused)."""
+    """The model's "ich wohne Lindenstraße" as "Lindenstraße": lower-case words and numbers at either edge are not
+    the name (a name's own particles, "van", "de", sit inside it). An all-lower-case span is left whole (and
+    refused)."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    capital = [w for w in words if not text[w[0]].islower()]
+    # numbers at the edges are no part of a name either: the model's "Hamilton West 40" of "pay Hamilton West 40"
+    capital = [w for w in words if not text[w[0]].islower() and not any(c.isdigit() for c in text[w[0]:w[1]])]
     if not capital or len(capital) == len(words):
         return start, end
     return capital[0][0], capital[-1][1]
@@ -126,12 +128,28 @@ PLACE_NOUN_AFTER = re.compile(r"[ \t]{1,3}(?-i:bridge|street|road|avenue|square|
                               r"village)\b")
 
 
+# Towns by their shape, as English names them: a compass or place word and a name ("North Alphonsine", "Port
+# Talbot", "Lake Elsinore"), or one word with a town ending ("Josephmouth", "Kamilashire", "Padovanohaven").
+# Endings that are also common in surnames (-ton, -ville, -stad, -berg, -borough: Hamilton, Neville, Bjørnstad,
+# Goldberg, Attenborough) are not used.
+PLACE_FIRST_WORDS = frozenset({"north", "south", "east", "west", "new", "lake", "port", "fort", "mount", "upper",
+                               "lower"})
+TOWN_ENDING = re.compile(f"[{UPPER}][{LOWER}]{{2,}}(?:chester|mouth|shire|haven|burgh|furt|town)")
+
+
+def _shaped_as_town(value: str) -> bool:
+    words = value.split()
+    return (len(words) == 2 and words[0].lower() in PLACE_FIRST_WORDS) \
+        or (len(words) == 1 and TOWN_ENDING.fullmatch(value) is not None)
+
+
 def named_as_place(text: str, start: int, end: int) -> bool:
-    """A model name right after "in" or a place noun, or before a place noun; not a possessive ("in Anna's name")."""
+    """A model name right after "in" or a place noun, before a place noun, or shaped as a town; not a possessive
+    ("in Anna's name")."""
     if text.startswith(("'s", "’s"), end) or text[start:end].endswith(("'s", "’s")):
         return False
     return PLACE_WORD_BEFORE.search(text, max(0, start - 12), start) is not None \
-        or PLACE_NOUN_AFTER.match(text, end) is not None
+        or PLACE_NOUN_AFTER.match(text, end) is not None or _shaped_as_town(text[start:end])
 
 
 class ModelNameRecognizer(LocalRecognizer):
@@ -153,7 +171,8 @@ class ModelNameRecognizer(LocalRecognizer):
             if ent.label_ == "PERSON" or (ent.label_ == "ORG" and name_shaped(ent.text)):
                 start, end = _without_lower_edges(text, ent.start_char, ent.end_char)
                 start, end = widen(text, *_without_title(text, start, end))
-                if plausible_name(text[start:end]) and not named_as_place(text, start, end):
+                if plausible_name(text[start:end]) and not named_as_place(text, start, end) \
+                        and not _before_legal_form(text, end):
                     results.append(self._result(start, end))
         results.extend(self._result(*span) for span in rare_runs(text, doc))
         return results
@@ -188,7 +207,8 @@ def rare_runs(text: str, doc: Doc) -> list[tuple[int, int]]:
 # Company forms COMPANY_SUFFIX does not know (Italian, Nordic, Japanese; funds and trusts are in ORG_WORDS).
 MORE_COMPANY_FORMS = frozenset({"spa", "srl", "oy", "ab", "as", "asa", "kk", "etf", "reit"})
 # Bounded repeats: a run of spaces or of letters costs each match a constant, never the rest of the text.
-CAPITALISED_AFTER = re.compile(f"\\.?(?:[ \\t]{{1,3}}[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}},?){{1,4}}")
+SPACE_OR_AMPERSAND = r"(?:[ \t]{1,3}|[ \t]{0,3}&[ \t]{0,3})"  # "Sturm Ruger & Company Inc."
+CAPITALISED_AFTER = re.compile(f"\\.?(?:{SPACE_OR_AMPERSAND}[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}},?){{1,4}}")
 CAPITALISED_BEFORE = re.compile(f"(?:[{UPPER}][{UPPER}{LOWER}.&'’\\-]{{0,40}}[ \\t]{{1,3}}"
                                 f"(?:(?:of|de)[ \\t]{{1,3}})?){{1,3}}$")
 
@@ -203,6 +223,20 @@ def _in_organisation(text: str, start: int, end: int) -> bool:
         around += " " + m.group()
     return any(w in ORG_WORDS or w in MORE_COMPANY_FORMS or COMPANY_SUFFIX.fullmatch(w)
                for w in re.split(r"[\s.,&]+", around.lower()) if w)
+
+
+# After a model name, capitalised words or "&" up to a company's legal form: "Sturm Ruger & Company Inc.", "Melco
+# Resorts & Entertainment Limited", "Vanguard Total Bond Market Index Fund". Only the words after the name count
+# here, and only legal forms: "Pay Anna Nowak" and "Anna Nowak Card ending 1234" hold a person.
+WORDS_AFTER = re.compile(f"(?:{SPACE_OR_AMPERSAND}[{UPPER}][{UPPER}{LOWER}.'’\\-]{{0,40}}){{1,5}}")
+LEGAL_FORMS = MORE_COMPANY_FORMS | {"fund", "funds", "trust", "partners", "holdings", "group", "incorporated",
+                                    "aktiengesellschaft", "kaisha", "kabushiki"}
+
+
+def _before_legal_form(text: str, end: int) -> bool:
+    if not (m := WORDS_AFTER.match(text, end)):
+        return False
+    return any(w in LEGAL_FORMS or COMPANY_SUFFIX.fullmatch(w) for w in re.split(r"[\s.&]+", m.group().lower()) if w)
 
 
 # "Harvey, Jacob, Shawn and Emily": a list of single capitalised words.
@@ -343,3 +377,16 @@ def other_mentions(text: str, results: list[RecognizerResult]) -> list[Recognize
     for word in sorted(words)[:20]:  # bounded: a text with more names than this is covered by its spans
         extra += [RecognizerResult("PERSON", s, e, PROPAGATION_SCORE) for s, e in _mentions(text, word)]
     return extra
+
+
+# Letters after a name that belong to it ("Zdeňka Nováková DVM", "Carl Vance Jr.", "Ana Ruiz, PhD"): written in
+# capitals as they are, never "I" or "V" alone ("Paul Ward I said").
+POSTNOMINAL = re.compile(r",?[ \t]{1,2}(?-i:Jr|Sr|II|III|IV|MD|M\.D|DVM|DDS|DMD|PhD|Ph\.D|Esq|CPA|RN|MBA|OBE|MBE|CBE)"
+                         r"\.?(?![\w])")
+
+
+def with_postnominals(text: str, results: list[RecognizerResult]) -> None:
+    """Stretch each PERSON span over the post-nominal letters right after it."""
+    for r in results:
+        if r.entity_type == "PERSON" and (m := POSTNOMINAL.match(text, r.end)):
+            r.end = m.end()

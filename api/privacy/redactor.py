@@ -10,7 +10,7 @@ from api.privacy.context import find_in_context
 from api.privacy.engine import get_engines
 from api.privacy.known import known_recognizers
 from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
-from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers
+from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers, with_postnominals
 from api.privacy.operators import operator_for
 from api.privacy.patterns import addresses
 from api.privacy.person_cues import cue_names, pair_mates
@@ -66,6 +66,7 @@ def find(text: str, known: KnownPII | None = None,
     results += list_mates(text, results)  # "Harvey, Jacob, Shawn and Emily" when two are names
     results += pair_mates(text, results)  # "Mudrová and Cross" when one is a name
     results += other_mentions(text, results)  # a name found once is redacted at every mention
+    with_postnominals(text, results)  # "Zdeňka Nováková DVM", "Carl Vance Jr."
     return _merge(results)
 
 

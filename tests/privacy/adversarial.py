@@ -63,8 +63,9 @@ class _Stub(types.ModuleType):
         return type(name, (), {"__init__": lambda self, *a, **k: None})
 
 
-# rasa_sdk and sanic are not in the core's environment; bankbot_logging (bot/) would install a log filter.
-STUBBED = ("rasa_sdk", "sanic", "bankbot_logging")
+# rasa_sdk and sanic are not in the core's environment; bankbot_logging (bot/) would install a log filter, and
+# bankbot_imports (bot/) changes sys.modules.
+STUBBED = ("rasa_sdk", "sanic", "bankbot_logging", "bankbot_imports")
 
 
 class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -60,7 +60,8 @@ SUFFIX = (r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|close|cl|way|cou
           r"rest|route|shoals|skyway|spur|stravenue|stream|throughway|trace|track|trafficway|tunnel|"
           r"underpass|ville|wall|wells?)")
 STREET_WORD = (r"(?:(?!(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)(?-i:[" + U_UPPER + r"][" + U_UPPER
-               + U_LOWER + r"'’\-]+)\.?|\d{1,3}(?-i:st|nd|rd|th))")  # or an ordinal: "1090 43rd Avenue"
+               + U_LOWER + r"'’\-]+)\.?|\d{1,3}(?-i:st|nd|rd|th)"  # or an ordinal: "1090 43rd Avenue"
+               + r"|(?-i:[" + U_UPPER + r"])\.)")  # or an initial: "227 M. Portaliou Street"
 # Street words are capitalised ("12 quid at the street market" is no address) and are not months
 # ("04 Nov. Dr Smith" is a date and a doctor).
 UNIT = r"(?:,?\s*(?:apt|apartment|flat|unit|suite|ste|fl|floor|#)\.?\s*#?\s*[\w\-]{1,6})"
@@ -156,6 +157,21 @@ NOT_PHONE_BEFORE = re.compile(
     r"\b(?:order|account|acct|card|reference|ref|transaction|tracking|routing|sort|iban|customer|case|"
     r"ticket|invoice|policy|member|confirmation|serial|model|pin|security|social|ssn)\s*$", I)
 
+# Six digits in three pairs, one separator ("31 41 19", "85-72-32"): a local number of a small numbering plan
+# (the Faroe Islands, Greenland, many towns' short numbers), taken only after a phone word and only when the
+# pairs cannot be a date ("call me on 12 03 24" is a day).
+SIX_IN_PAIRS = re.compile(r"(\d\d)([ .\-])(\d\d)\2(\d\d)")
+
+
+def _phone_after_keyword(value: str) -> bool:
+    if digit_count(7, 21)(value):
+        return True
+    if not (m := SIX_IN_PAIRS.fullmatch(value)):
+        return False
+    a, b, c = int(m[1]), int(m[3]), int(m[4])
+    return not any(1 <= d <= 31 and 1 <= mo <= 12 for d, mo in ((a, b), (b, a), (b, c), (c, b)))
+
+
 # Other people by their relation to the customer: "my landlord Łukasz Wiśniewski", "add Dorothy Example
 # as a beneficiary". Two name words after a relation word (one is too often a word: "my son Will"...).
 RELATION = (r"\b(?:my|our|his|her|their|the)\s+(?:landlord|landlady|tenant|son|daughter|wife|husband|partner|"
@@ -223,6 +239,6 @@ RULES = (
         {1: "PERSON"}, 0.55, check=_name_ok),
     Rule("phone after keyword", re.compile(
         PHONE_KW + GAP + r"(?<![\w£$€])((?:\+|00)?\(?\d[\d\s().\-]{5,18}\d(?:\s*(?:x|ext\.?)\s*\d{1,6})?)"
-        r"(?![\d/]|[.,]\d)", I), {1: "PHONE_NUMBER"}, 0.5, check=digit_count(7, 21), before_veto=NOT_PHONE_BEFORE,
+        r"(?![\d/]|[.,]\d)", I), {1: "PHONE_NUMBER"}, 0.5, check=_phone_after_keyword, before_veto=NOT_PHONE_BEFORE,
         gap_veto=re.compile(r"\b(?:ending|ends|last|order|ref|£|\$|€)", I), needs_digit=True),
 )
