@@ -41,9 +41,11 @@ __all__ = [
 def warm_up() -> None:
     """Build the engines and run one message through them, so the first request is not slow."""
     from api.privacy import rare_names
+    from api.privacy.first_names import given_names
     from api.privacy.redactor import redact
 
     rare_names.warm_up()  # wordfreq's English list (about 0.4 s)
+    given_names()  # Faker's given names of about 80 locales (about 0.5 s)
     # One of each lazily loaded part: the NER model (a capitalised name wakes it: ner_gate.py), phone
     # metadata, the e-mail suffix list, the deny-list compiler.
     redact("warm up: Anna Berg's card 4111 1111 1111 1111, call +44 20 7946 0958, mail warm@example.com",

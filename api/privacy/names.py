@@ -19,6 +19,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
 from api.privacy import rare_names
+from api.privacy.first_names import is_given_name
 from api.privacy.letters import LOWER, UPPER
 from api.privacy.ner_gate import NEVER, OPENERS
 from api.privacy.patterns.common import I
@@ -27,14 +28,14 @@ from api.privacy.patterns.personal import NOT_NAME
 MODEL_SCORE = 0.5  # below every rule: "221 Baker Street" is an address with a name-like word in it
 PROPAGATION_SCORE = 0.45
 COMPANY_SUFFIX = re.compile(
-    r"\b(?:plc|ltd|limited|inc|llc|llp|gmbh|ag|sa|s\.a|bv|nv|corp|corporation|co|company|companylimited|"
+    r"\b(?:plc|ltd|limited|inc|incorporated|llc|llp|gmbh|ag|sa|s\.a|bv|nv|corp|corporation|co|company|companylimited|"
     r"group|bank|holdings|orchestra|band)\.?$", I)
 # Words that make a capitalised phrase an organisation, a shop or a place, not a person.
 _ORG_WORDS = """department store stores shop shops market supermarket bank banking building society group
 holdings company co corporation corp inc ltd limited plc llc gmbh university college school institute
 hospital clinic council ministry office agency association club centre center trust fund capital
 partners media motors pharma pharmaceuticals labs laboratories solutions systems technologies tech
-international global services insurance energy electric gas water power telecom network foods food
+international global services enterprises insurance energy electric gas water power telecom network foods food
 coffee cafe café pizza burger express airways airlines air rail railways transport travel hotel hotels banco banca
 restaurant bar pub kitchen lettings estates properties property homes home depot mall cinema cineworld
 pay payments card cards credit debit visa mastercard amex online digital mobile direct fitness gym
@@ -47,14 +48,16 @@ _PARTICLES = "de la le les del der den el los las san santa saint st new north s
              "county state street road avenue lane square park bridge river home air co card cards"
 PLACE_PARTICLES = ORG_WORDS & frozenset(_PARTICLES.split())
 BUSINESS_WORDS = ORG_WORDS - PLACE_PARTICLES
-# Banking words that start a sentence capitalised ("Expiry is 09/26") and the bank's merchants, which the
-# model now and then calls people ("Zara charged me £13"); agents must read both.
+# Banking words that start a sentence capitalised ("Expiry is 09/26"), the bank's merchants and banks whose names
+# are also given names ("Chase", "Marcus", "Ally"), which the model or the given-name list would call people ("Zara
+# charged me £13"); agents must read them.
 _NOT_NAMES = """expiry expires exp password passcode pin cvv cvc dob birthday order ref reference iban sort
 account acct balance payee transfer payment refund mobile email e-mail phone address ssn otp code amount
 card statement fee fees charge limit overdraft loan mortgage savings saver isa pot plan checking current
 zara lidl carrefour
 wagamama nando's boots shell vodafone cineworld ryanair pret uber tesco amazon netflix spotify starbucks
-costa paypal revolut monzo"""
+costa paypal revolut monzo
+chase ally marcus citi barclays hsbc lloyds natwest santander halifax nationwide starling wise klarna discover"""
 NOT_NAMES = frozenset(_NOT_NAMES.split())
 NAME_WORD = re.compile(f"[{UPPER}](?:[{LOWER}'’\\-]*[{LOWER}])?\\.?")
 WORD_BEFORE = re.compile(f"(?<![{UPPER}{LOWER}])([{UPPER}][{LOWER}'’\\-]*[{LOWER}]|[{UPPER}]\\.?)[ \\t]$")
@@ -175,6 +178,7 @@ class ModelNameRecognizer(LocalRecognizer):
                         and not _before_legal_form(text, end):
                     results.append(self._result(start, end))
         results.extend(self._result(*span) for span in rare_runs(text, doc))
+        results.extend(self._result(*span) for span in lone_given_names(text, doc))
         return results
 
     def _result(self, start: int, end: int) -> RecognizerResult:
@@ -202,6 +206,49 @@ def rare_runs(text: str, doc: Doc) -> list[tuple[int, int]]:
                 and not named_as_place(text, words[0][0], words[-1][1]):
             found.append((words[0][0], words[-1][1]))
     return found
+
+
+GIVEN_NAME_ZIPF = 4.5  # an unlabelled given name must be rarer in English than this ("Sophie" 3.9; "Grace" 4.6)
+# A capitalised word of letters, not glued to another letter, a digit or an apostrophe.
+LONE_WORD = re.compile(f"(?<![{UPPER}{LOWER}\\d'’\\-])[{UPPER}][{LOWER}]+(?![{UPPER}{LOWER}\\d'’\\-])")
+# Before it, on the same line, a lower-case word (and at most a comma): inside a sentence, not after a capitalised
+# word ("St Louis", "Grace Church" are names of other things).
+INSIDE_SENTENCE = re.compile(f"(?<![{UPPER}{LOWER}'’\\-])[{LOWER}][{LOWER}'’\\-]*,?[ \\t]{{1,3}}$")
+CAPITALISED_NEXT = re.compile(f"[ \\t]{{1,3}}[{UPPER}]")
+
+
+def lone_given_names(text: str, doc: Doc) -> list[tuple[int, int]]:
+    """Single given names (first_names.py) the model called an organisation or left unlabelled: "Sophie began
+    writing", "can Scott use my card". An unlabelled one must be inside a sentence, alone between lower-case words,
+    and rare as an English word; neither may be a merchant, a place by its context, or a company before its legal
+    form."""
+    found, labelled = [], []
+    for ent in doc.ents:
+        labelled.append((ent.start_char, ent.end_char))
+        if ent.label_ == "ORG" and len(ent) == 1 and _lone_name_ok(text, ent.start_char, ent.end_char):
+            found.append((ent.start_char, ent.end_char))
+    # The text's capitalised words are found in C and looked up in a set; the tokens are not walked.
+    for m in LONE_WORD.finditer(text):
+        start, end = m.span()
+        if not is_given_name(m.group()) or any(s < end and start < e for s, e in labelled) \
+                or not INSIDE_SENTENCE.search(text, max(0, start - 40), start) \
+                or CAPITALISED_NEXT.match(text, end):
+            continue
+        if rare_names.zipf(m.group().lower()) < GIVEN_NAME_ZIPF and _lone_name_ok(text, start, end):
+            found.append((start, end))
+    return found
+
+
+def _lone_name_ok(text: str, start: int, end: int) -> bool:
+    word = text[start:end]
+    lower = word.lower()
+    return is_given_name(word) and lower not in NOT_NAMES and lower not in NEVER and lower not in OPENERS \
+        and lower not in ORG_WORDS and not NOT_NAME.match(word) and not named_as_place(text, start, end) \
+        and not _before_legal_form(text, end) and not PARTICLE_BEFORE.search(text, max(0, start - 8), start)
+
+
+# "Pedraza de Alba": a given name after a lower-case particle is part of a place's or a family's name.
+PARTICLE_BEFORE = re.compile(r"(?:^|[^\w])(?:de|da|di|do|du|del|della|van|von|la|le)[ \t]{1,3}$")
 
 
 # Company forms COMPANY_SUFFIX does not know (Italian, Nordic, Japanese; funds and trusts are in ORG_WORDS).
@@ -385,8 +432,18 @@ POSTNOMINAL = re.compile(r",?[ \t]{1,2}(?-i:Jr|Sr|II|III|IV|MD|M\.D|DVM|DDS|DMD|
                          r"\.?(?![\w])")
 
 
-def with_postnominals(text: str, results: list[RecognizerResult]) -> None:
-    """Stretch each PERSON span over the post-nominal letters right after it."""
+# A surname's particles, written in lower case, then the rest of it: "Roxy [van der Torre]", "Ana [de la Cruz]",
+# "Salma [bin Laden]". The model often stops before the particle.
+PARTICLE_SURNAME = re.compile(r"[ \t](?:(?:van|von|vom|zu|de|der|den|ter|ten|da|das|dos|di|del|della|du|le|la|bin|"
+                              f"ibn|al|el|af|y)[ \\t]){{1,3}}[{UPPER}][{UPPER}{LOWER}'’\\-]*[{LOWER}]")
+
+
+def with_name_tails(text: str, results: list[RecognizerResult]) -> None:
+    """Stretch each PERSON span over a surname after its particles, then over the post-nominal letters after it."""
     for r in results:
-        if r.entity_type == "PERSON" and (m := POSTNOMINAL.match(text, r.end)):
+        if r.entity_type != "PERSON":
+            continue
+        if m := PARTICLE_SURNAME.match(text, r.end):
+            r.end = m.end()
+        if m := POSTNOMINAL.match(text, r.end):
             r.end = m.end()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import RecognizerResult
 from presidio_anonymizer.entities import OperatorConfig
 
@@ -10,12 +12,16 @@ from api.privacy.context import find_in_context
 from api.privacy.engine import get_engines
 from api.privacy.known import known_recognizers
 from api.privacy.models import Entity, KnownPII, Mode, RedactionResult
-from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers, with_postnominals
+from api.privacy.names import cued_names, list_mates, names_above_addresses, other_mentions, speakers, with_name_tails
 from api.privacy.operators import operator_for
 from api.privacy.patterns import addresses
 from api.privacy.person_cues import cue_names, pair_mates
 
 MAX_CHARS = 20_000  # chat messages are capped far below this (CHAT_TEXT_MAX_CHARS); a guard, not a limit
+# Characters that show nothing: the soft hyphen, zero-width spaces and joiners, direction marks, the word joiner and
+# invisible operators, the byte-order mark. One between two digits or letters hid a card number ("4111<ZWSP>1111...")
+# or a name from every rule; they are read as absent, and the stored text is written without them.
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 def _merge(results: list[RecognizerResult]) -> list[tuple[RecognizerResult, bool]]:
@@ -66,7 +72,7 @@ def find(text: str, known: KnownPII | None = None,
     results += list_mates(text, results)  # "Harvey, Jacob, Shawn and Emily" when two are names
     results += pair_mates(text, results)  # "Mudrová and Cross" when one is a name
     results += other_mentions(text, results)  # a name found once is redacted at every mention
-    with_postnominals(text, results)  # "Zdeňka Nováková DVM", "Carl Vance Jr."
+    with_name_tails(text, results)  # "Roxy van der Torre", "Zdeňka Nováková DVM", "Carl Vance Jr."
     return _merge(results)
 
 
@@ -79,6 +85,9 @@ def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags",
     """
     if mode not in ("tags", "mask_last4"):
         raise ValueError(f"unknown redaction mode {mode!r}")
+    original = text
+    if INVISIBLE.search(text):
+        text, context = INVISIBLE.sub("", text), context and INVISIBLE.sub("", context)
     spans = find(text, known, context)
     check_deadline()  # within redact_within(): a late analysis is not anonymized, it fails closed
     if not spans:
@@ -92,4 +101,12 @@ def redact(text: str, *, known: KnownPII | None = None, mode: Mode = "tags",
         operators[key] = operator_for(r.entity_type, mode, whole=whole)
         keyed.append(RecognizerResult(key, r.start, r.end, r.score))
     out = get_engines().anonymizer.anonymize(text=text, analyzer_results=keyed, operators=operators)
-    return RedactionResult(text=out.text, entities=[Entity(r.entity_type, r.start, r.end) for r, _ in spans])
+    offset = _original_offsets(original) if text is not original else None
+    return RedactionResult(text=out.text, entities=[
+        Entity(r.entity_type, offset[r.start] if offset else r.start, offset[r.end - 1] + 1 if offset else r.end)
+        for r, _ in spans])
+
+
+def _original_offsets(original: str) -> list[int]:
+    """For each character of the text without its invisible characters, its offset in the original."""
+    return [i for i, ch in enumerate(original) if not INVISIBLE.match(ch)]
