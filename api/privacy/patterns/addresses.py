@@ -86,7 +86,6 @@ def _rare_street(value: str) -> bool:
     return rare_names.zipf(value.split()[0].lower()) < rare_names.RARE
 
 
-
 # A name's particles, written in lower case before it: "van Aken Island Street", "ten Pas Locks".
 NAME_PARTICLES = r"(?-i:(?:van|von|de|der|den|ten|ter|da|di|du|del|della|le|la)[ \t]+){0,2}"
 # An intersection: "the corner of Pod Strání 10 and Roberto Port", "corner of Main St. and 5th Avenue". The
