@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from api.privacy import redact
+from tests.privacy.expect import assert_covered
 
 CAUGHT = [
     # the unit on the next line makes the line above it a street
@@ -46,12 +47,7 @@ CAUGHT = [
 
 @pytest.mark.parametrize(("text", "value", "entity"), CAUGHT, ids=[c[1] for c in CAUGHT])
 def test_value_is_redacted(text: str, value: str, entity: str) -> None:
-    start = text.index(value)
-    entities = redact(text).entities
-    for i in range(start, start + len(value)):
-        if text[i].isalnum():
-            assert any(e.start <= i < e.end for e in entities), (text[i], redact(text).text)
-    assert any(e.type == entity and e.start < start + len(value) and e.end > start for e in entities), entities
+    assert_covered(text, value, entity)
 
 
 READABLE = [
@@ -93,31 +89,6 @@ def test_a_number_after_a_name_stays_readable() -> None:
     # the model may take the amount into the name ("Hamilton West 40"); names hold no digits
     for text in ("please pay Hamilton West 40", "send Margit Olofsson 75 tomorrow"):
         assert any(ch.isdigit() for ch in redact(text).text), redact(text).text
-
-
-TOWNS = [
-    "we drove to West Kamilashire yesterday",
-    "songwriters from around the world to Carolinachester to share their music",
-    "I moved from North Alphonsine last year",
-    "the parcel is stuck in a depot near Lake Orvanne",
-]
-
-
-@pytest.mark.parametrize("text", TOWNS)
-def test_towns_shaped_as_towns_stay_readable(text: str) -> None:
-    assert "<PERSON>" not in redact(text).text, redact(text).text
-
-
-COMPANIES = [
-    "Brennholt Varga & Company Inc. sent me an invoice",
-    "Melco Resorts & Entertainment Limited charged me twice",
-    "my pension is with Kestrel Harbour Income Fund now",
-]
-
-
-@pytest.mark.parametrize("text", COMPANIES)
-def test_companies_before_their_legal_form_stay_readable(text: str) -> None:
-    assert "<PERSON>" not in redact(text).text, redact(text).text
 
 
 INVISIBLE = [
@@ -162,13 +133,24 @@ def test_lone_given_names_are_redacted(text: str, name: str) -> None:
     assert name not in redact(text).text, redact(text).text
 
 
-MERCHANTS_AND_PLACES = [
+# Words the model or the given-name list could take for people; agents must read them.
+NOT_PEOPLE = [
+    # towns by their shape
+    "we drove to West Kamilashire yesterday",
+    "songwriters from around the world to Carolinachester to share their music",
+    "I moved from North Alphonsine last year",
+    "the parcel is stuck in a depot near Lake Orvanne",
+    # companies before their legal form
+    "Brennholt Varga & Company Inc. sent me an invoice",
+    "Melco Resorts & Entertainment Limited charged me twice",
+    "my pension is with Kestrel Harbour Income Fund now",
+    # given names that are banks or places
     "my Chase card was declined",  # a bank, also a given name
     "I bought a ticket to Paris for the trip",  # a town, also a given name, common in English
     "Virginia Water station was closed",  # the start of a sentence and a capitalised word after it
 ]
 
 
-@pytest.mark.parametrize("text", MERCHANTS_AND_PLACES)
-def test_given_names_that_are_banks_or_places_stay_readable(text: str) -> None:
+@pytest.mark.parametrize("text", NOT_PEOPLE)
+def test_towns_companies_and_banks_stay_readable(text: str) -> None:
     assert "<PERSON>" not in redact(text).text, redact(text).text
